@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Table layouts shared by the controller (which writes them), the XDP program
+ * and the DPDK fast path (which read them). Plain fixed-size structs, no
+ * pointers: the same bytes go into BPF maps and into the DPDK shared table.
+ *
+ * Generations. Every table the fast path reads for one decision carries a
+ * generation number (0 or 1) in its key or index. The fast path reads the
+ * active generation once per packet (struct ks_active) and uses it for every
+ * lookup, so a packet is steered entirely by one rule version. The controller
+ * writes the inactive generation, flips ks_active in one store, then brings the
+ * old generation up to date.
+ */
+#ifndef KEYSTEER_TABLE_H
+#define KEYSTEER_TABLE_H
+
+#include <keysteer/compat.h>
+
+#define KS_GENERATIONS    2
+#define KS_MAX_TARGETS    8    /* targets per route; a route with more is rejected */
+#define KS_MAX_SHARDS     4096 /* shards per rule set */
+#define KS_MAX_LISTENERS  256  /* listeners per rule set */
+#define KS_WEIGHT_BUCKETS 65536u /* weights are normalised to 2^16 buckets */
+#define KS_NO_SHARD       0xffff
+
+#define KS_DEFAULT_GUE_PORT 6080 /* outer UDP destination port of GUE */
+
+enum ks_family {
+	KS_AF_INET = 4,
+	KS_AF_INET6 = 6,
+};
+
+enum ks_steer {
+	KS_STEER_GUE = 0, /* UDP/GUE encapsulation to the shard VIP (default) */
+	KS_STEER_IPIP = 1, /* IPIP, IP6IP6, 4-in-6, 6-in-4 */
+	KS_STEER_NAT = 2, /* destination rewrite */
+};
+
+enum ks_sticky {
+	KS_STICKY_FLOW = 0, /* the 5-tuple (default) */
+	KS_STICKY_ENTITY = 1, /* the header's entity */
+	KS_STICKY_NONE = 2, /* no stickiness: every packet chosen afresh */
+};
+
+enum ks_default_action {
+	KS_DEFAULT_DROP = 0,
+	KS_DEFAULT_PASS = 1,
+};
+
+/*
+ * An address of either family. IPv4 lives in w[0] (network order) with w[1..3]
+ * zero; the family says which.
+ */
+struct ks_addr {
+	__u32 w[4];
+};
+
+/* ks_active, a one-entry array: which generation the fast path reads. */
+struct ks_active {
+	__u32 gen;
+};
+
+/* ks_config, indexed by generation. */
+struct ks_config {
+	__u64 version;        /* rule-set version of this generation */
+	__u8 default_action;  /* enum ks_default_action */
+	__u8 pad[3];
+	__u32 n_routes;
+	__be16 gue_port;      /* outer UDP destination port for GUE */
+	__u16 pad2;
+	__u32 pad3;
+};
+
+/* ks_listeners, hash: (address, port, protocol, generation) -> listener. */
+struct ks_listener_key {
+	struct ks_addr addr;
+	__be16 port;
+	__u8 proto;  /* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 family; /* enum ks_family */
+	__u32 gen;
+};
+
+struct ks_listener {
+	__u32 id; /* index of the listener in the rule set */
+};
+
+/* ks_routes, hash: (routing_key, generation) -> route. */
+struct ks_route_key {
+	__u64 key; /* host order */
+	__u32 gen;
+	__u32 pad;
+};
+
+/*
+ * One weighted target: it owns the weight buckets (previous target's last, last].
+ * The first target owns [0, last]. Targets are ordered; the last one's `last`
+ * is always KS_WEIGHT_BUCKETS - 1. Zero-weight targets are not compiled in.
+ */
+struct ks_target {
+	__u16 shard; /* shard id in the same generation */
+	__u16 last;
+};
+
+struct ks_route {
+	__u32 stats_slot;    /* index into ks_key_stats; stable across versions */
+	__u8 n_targets;      /* 1..KS_MAX_TARGETS */
+	__u8 sticky;         /* enum ks_sticky */
+	__u16 shadow_shard;  /* KS_NO_SHARD when the route has no shadow */
+	__u32 shadow_thresh; /* copy when shadow bucket < thresh, out of 2^16 */
+	struct ks_target t[KS_MAX_TARGETS];
+};
+KS_STATIC_ASSERT(sizeof(struct ks_route) == 44, "route value layout");
+
+/*
+ * ks_shards, array indexed by gen * KS_MAX_SHARDS + shard id. The first block
+ * comes from the rule set; the next-hop block is filled by the controller
+ * from rtnetlink (routes and neighbours) and kept current as they change.
+ */
+struct ks_shard {
+	struct ks_addr vip;
+	__be16 port;    /* service port; NAT rewrites the destination port to it */
+	__u8 family;    /* enum ks_family, 0 = slot unused */
+	__u8 steer;     /* enum ks_steer */
+	/* next hop towards vip */
+	__u32 ifindex;  /* egress interface, 0 = unresolved */
+	__u8 smac[6];
+	__u8 dmac[6];
+	struct ks_addr src; /* outer source address for encapsulation, family of vip */
+	__u16 mtu;      /* egress MTU */
+	__u8 nh_valid;  /* 1 when ifindex/MACs/src are resolved */
+	__u8 pad;
+};
+
+/* Per-CPU counters. */
+struct ks_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* ks_key_stats, per-CPU array indexed by ks_route.stats_slot. */
+struct ks_key_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 target_packets[KS_MAX_TARGETS];
+	__u64 shadow_packets;
+};
+
+/*
+ * Why a packet was not steered (or what else happened to it). Indexes the
+ * per-CPU ks_reason_stats array. Keep ks_reason_names() in step.
+ */
+enum ks_reason {
+	KS_R_STEERED = 0,     /* steered to a shard (not an error) */
+	KS_R_NOT_LISTENER,    /* not addressed to a listener: passed untouched */
+	KS_R_NO_HEADER,       /* listener traffic without a routing header */
+	KS_R_BAD_MAGIC,
+	KS_R_BAD_VERSION,
+	KS_R_CLIENT_SHADOW,   /* client packet carried SHADOW: dropped */
+	KS_R_UNKNOWN_KEY,
+	KS_R_FRAGMENT,        /* IPv4 fragment: passed */
+	KS_R_V6_EXTHDR,       /* IPv6 extension header: passed */
+	KS_R_TTL,             /* TTL / hop limit <= 1: passed to the kernel */
+	KS_R_MTU,             /* too big after encapsulation: passed */
+	KS_R_NO_NEXTHOP,      /* shard next hop unresolved: passed */
+	KS_R_MALFORMED,       /* truncated or inconsistent headers */
+	KS_R_TCP_NO_FLOW,     /* TCP non-SYN with no pinned connection */
+	KS_R_SHADOW_COPY,     /* a shadow copy was requested */
+	KS_R_NAT_REPLY,       /* a NAT reply translated back */
+	KS_R_NO_SHARD,        /* route named a shard that is not in the table */
+	KS_R_DEFAULT_DROP,    /* dropped by the rule set's default */
+	KS_R_DEFAULT_PASS,    /* passed by the rule set's default */
+	KS_R_MAX
+};
+
+#endif /* KEYSTEER_TABLE_H */
