@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The router's BPF maps. Every map is pinned by name under the instance's
+ * pin root (default /sys/fs/bpf/keysteer), so a reloaded program and a
+ * restarted controller reuse the same tables and counters. The controller
+ * (ctl/backend) opens them by path; names and layouts here are its ABI, with
+ * the value types from include/keysteer/table.h.
+ *
+ * Sizes marked "set at load" are defaults the loader overrides with
+ * bpf_map__set_max_entries() before load.
+ */
+#ifndef KEYSTEER_BPF_MAPS_H
+#define KEYSTEER_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <keysteer/table.h>
+
+#define KS_DEFAULT_MAX_ROUTES (2 * 262144) /* both generations; set at load */
+#define KS_DEFAULT_MAX_FLOWS  65536        /* per CPU; set at load */
+#define KS_DEFAULT_STATS_SLOTS 262144      /* set at load */
+#define KS_MAX_IFINDEX        1024
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_active);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct ks_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_GENERATIONS * KS_MAX_LISTENERS);
+	__type(key, struct ks_listener_key);
+	__type(value, struct ks_listener);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_DEFAULT_MAX_ROUTES);
+	__type(key, struct ks_route_key);
+	__type(value, struct ks_route);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_routes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_GENERATIONS * KS_MAX_SHARDS);
+	__type(key, __u32);
+	__type(value, struct ks_shard);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_shards SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_R_MAX);
+	__type(key, __u32);
+	__type(value, struct ks_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_reason_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_MAX_SHARDS);
+	__type(key, __u32);
+	__type(value, struct ks_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_shard_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_DEFAULT_STATS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ks_key_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_key_stats SEC(".maps");
+
+/* Egress ports for XDP_REDIRECT, keyed by ifindex; the loader fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, KS_MAX_IFINDEX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_tx_ports SEC(".maps");
+
+#endif /* KEYSTEER_BPF_MAPS_H */
