@@ -172,4 +172,24 @@ enum ks_reason {
 	KS_R_MAX
 };
 
+/*
+ * XDP -> tc hand-off for shadow copies. XDP cannot clone a packet, so for a
+ * sampled packet the XDP program leaves the packet unmodified, puts this in
+ * the XDP metadata area (bpf_xdp_adjust_meta) and returns XDP_PASS; the tc
+ * ingress program (bpf/ks_shadow.bpf.c) finds it, sends a SHADOW-marked copy
+ * to shadow_shard with bpf_clone_redirect, and steers the original to
+ * primary_shard. Everything names shards in generation `gen`, so the copy and
+ * the original are decided by the same rule version.
+ */
+#define KS_META_MAGIC 0x4b534d31 /* "KSM1" */
+struct ks_xdp_meta {
+	__u32 magic;
+	__u32 gen;
+	__u16 primary_shard;
+	__u16 shadow_shard;
+	__u32 stats_slot;
+	__u32 flow_hash; /* outer source port entropy, as XDP would have used */
+	__u32 pad;
+};
+
 #endif /* KEYSTEER_TABLE_H */
