@@ -9,6 +9,7 @@ PACKAGES=(
 	libjansson-dev libcmocka-dev liburing-dev libnats-dev nats-server
 	libmicrohttpd-dev libpcap-dev libnl-3-dev libnl-route-3-dev
 	iproute2 ethtool iputils-ping tcpdump
+	python3-jsonschema
 )
 
 if [ "$(id -u)" != 0 ]; then
