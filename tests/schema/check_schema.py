@@ -173,12 +173,39 @@ if not base_errors:
     print("ok   base document with $comment in every kind of object validates")
 
 # 5. Demo feed versions increase; shard-move v1 -> v2 is only a vip change.
-versions = [load(os.path.join(ROOT, "rules", "demo", n))["version"]
-            for n in ["rules.json"] + [os.path.basename(p) for p in demo if "/step-" in p]]
+def step_number(p):
+    m = re.match(r"step-(\d+)-", os.path.basename(p))
+    if not m:
+        fail("%s: demo steps are named step-N-what.json" % os.path.relpath(p, ROOT))
+        return 0
+    return int(m.group(1))
+
+
+steps = sorted((p for p in demo if os.path.basename(p) != "rules.json"), key=step_number)
+versions = [load(p)["version"] for p in [os.path.join(ROOT, "rules", "demo", "rules.json")] + steps]
 if versions != sorted(set(versions)):
     fail("rules/demo versions do not increase: %s" % versions)
 else:
     print("ok   rules/demo versions increase: %s" % versions)
+
+# The key table in rules/demo/README.md: right hashes, every demo key listed.
+def fnv1a64(text):
+    h = 0xcbf29ce484222325
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+with open(os.path.join(ROOT, "rules", "demo", "README.md"), encoding="utf-8") as f:
+    listed = dict(re.findall(r"^\| `([^`]+)` \| `(0x[0-9a-f]{16})` \|$", f.read(), re.M))
+demo_keys = {r["key"] for p in demo for r in load(p)["routes"]}
+for key in sorted(demo_keys):
+    if key not in listed:
+        fail("rules/demo/README.md does not list the hash of %s" % key)
+    elif int(listed[key], 16) != fnv1a64(key):
+        fail("rules/demo/README.md: hash of %s is 0x%016x, not %s" % (key, fnv1a64(key), listed[key]))
+if demo_keys and all(k in listed for k in demo_keys):
+    print("ok   rules/demo/README.md lists the right hash of every demo key")
 
 mv1 = load(os.path.join(ROOT, "rules", "examples", "shard-move-v1.json"))
 mv2 = load(os.path.join(ROOT, "rules", "examples", "shard-move-v2.json"))
@@ -257,12 +284,14 @@ CASES = [
     ("bad proto", setp(["listeners", 0, "proto"], "sctp"), "listeners[0].proto", "enum"),
     ("bad steer", setp(["shards", "cw-default", "steer"], "vxlan"), "shards.cw-default.steer", "enum"),
     ("capacity 0", setp(["shards", "cw-default", "capacity"], 0), "shards.cw-default.capacity", "minimum"),
+    ("capacity 2^32", setp(["shards", "cw-default", "capacity"], 2**32), "shards.cw-default.capacity", "maximum"),
     ("capacity not integer", setp(["shards", "cw-default", "capacity"], 2.5), "shards.cw-default.capacity", "type"),
     ("shard not an object", setp(["shards", "cw-cell-2"], "10.1.0.20"), "shards.cw-cell-2", "type"),
     ("empty shard name", setp(["shards", ""], {"vip": "10.1.0.9", "port": 1}), "shards", "minLength"),
     ("too many targets", nine_targets, "routes[0].to", "maxItems"),
     ("no targets", setp(["routes", 1, "to"], []), "routes[1].to", "minItems"),
     ("negative weight", setp(["routes", 0, "to", 1, "weight"], -1), "routes[0].to[1].weight", "minimum"),
+    ("weight 2^32", setp(["routes", 0, "to", 1, "weight"], 2**32), "routes[0].to[1].weight", "maximum"),
     ("non-integer weight", setp(["routes", 0, "to", 1, "weight"], 0.5), "routes[0].to[1].weight", "type"),
     ("weights sum to zero", setp(["routes", 0, "to"], [{"shard": "cw-default", "weight": 0},
                                                        {"shard": "cw-cell-2", "weight": 0}]), "routes[0].to", "contains"),
@@ -345,6 +374,20 @@ if design_errors != ["shards.fraud-v7.vip"]:
     fail("DESIGN.md example: expected exactly the nat family error, got %s" % design_errors)
 else:
     print("ok   DESIGN.md example rejected: shards.fraud-v7.vip (nat across families)")
+
+# The complete rule set at the top of docs/rules.md (DESIGN.md's example with
+# its two mistakes fixed) validates.
+with open(os.path.join(ROOT, "docs", "rules.md"), encoding="utf-8") as f:
+    m = re.search(r"```json\n(.*?)```", f.read(), re.S)
+if not m:
+    fail("docs/rules.md has no ```json example")
+else:
+    doc_errors = ["%s: %s" % (path_str(e.absolute_path), e.message)
+                  for e in validator.iter_errors(json.loads(m.group(1)))]
+    if doc_errors:
+        fail("docs/rules.md example: %s" % doc_errors)
+    else:
+        print("ok   docs/rules.md example validates")
 
 n_checks = len(CASES)
 if failures:
