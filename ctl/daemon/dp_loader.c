@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The router loader (ctl/backend/loader.h) as keysteerd uses it: re-adopt a
+ * running data plane when every recorded interface still runs the pinned
+ * program (a restart: no reload, no gap), otherwise load the object (maps
+ * pinned and reused) and attach it to each interface.
+ */
+#include "daemon/dp_loader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/loader.h"
+#include "daemon/log.h"
+
+struct ksd_loader {
+	struct ks_router *r;
+	char *pin_root;
+};
+
+struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, size_t errlen)
+{
+	struct ksd_loader *l = calloc(1, sizeof(*l));
+	char msg[512] = "";
+	enum ks_xdp_mode mode;
+	int rc;
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->pin_root = strdup(cfg->pin_root);
+	if (ks_xdp_mode_parse(cfg->xdp_mode, &mode) < 0) {
+		snprintf(err, errlen, "unknown XDP mode '%s'", cfg->xdp_mode);
+		goto fail;
+	}
+	if (ks_router_check_attached(cfg->pin_root) == 1 &&
+	    ks_router_adopt(&l->r, cfg->pin_root, msg, sizeof(msg)) == 0) {
+		ks_info("re-adopted the running router (program id %u) under %s",
+			ks_router_prog_id(l->r), cfg->pin_root);
+	} else {
+		struct ks_loader_opts o = {
+		    .pin_root = cfg->pin_root,
+		    .obj_path = cfg->bpf_obj,
+		    .route_capacity = cfg->max_routes / 2,
+		};
+		rc = ks_router_load(&l->r, &o, msg, sizeof(msg));
+		if (rc < 0) {
+			snprintf(err, errlen, "loading the router: %s", msg);
+			goto fail;
+		}
+		ks_info("loaded the router (program id %u), maps under %s", ks_router_prog_id(l->r),
+			cfg->pin_root);
+	}
+	/* Attaching is idempotent: interfaces already running it are left alone. */
+	for (int i = 0; i < cfg->n_ifaces; i++) {
+		rc = ks_router_attach(l->r, cfg->ifaces[i], mode, msg, sizeof(msg));
+		if (rc < 0) {
+			snprintf(err, errlen, "attaching to %s: %s", cfg->ifaces[i], msg);
+			goto fail;
+		}
+		ks_info("router attached to %s (%s)", cfg->ifaces[i], ks_xdp_mode_name(mode));
+	}
+	return l;
+fail:
+	ksd_loader_close(l);
+	return NULL;
+}
+
+int ksd_loader_detach(struct ksd_loader *l, char *err, size_t errlen)
+{
+	char msg[512] = "";
+	int rc = ks_router_detach_all(l->pin_root, true, msg, sizeof(msg));
+	if (rc < 0)
+		snprintf(err, errlen, "%s", msg);
+	return rc;
+}
+
+void ksd_loader_close(struct ksd_loader *l)
+{
+	if (!l)
+		return;
+	if (l->r)
+		ks_router_close(l->r);
+	free(l->pin_root);
+	free(l);
+}

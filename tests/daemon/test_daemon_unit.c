@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of keysteerd's parts that need no data plane: the io_uring
+ * loop, options and config file, the control-socket framing and
+ * permissions, the apply pipeline (with the in-memory data plane), and the
+ * file feed driven by real inotify events.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctlsock/ctlsock.h"
+#include "daemon/apply.h"
+#include "daemon/ctl_server.h"
+#include "daemon/feed.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "daemon/options.h"
+#include "daemon/rules_adapter.h"
+
+/* ---------- helpers ---------- */
+
+static char tmpdir[256];
+
+static int make_tmpdir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ks-daemon-unit.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	ks_log_set_level(KS_LOG_ERROR);
+	return 0;
+}
+
+static int remove_tmpdir(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A valid rule set: version v, key "k1" to shard a whose VIP ends in vip_last. */
+static char *rules_doc(unsigned long v, int vip_last)
+{
+	char *s;
+	int n = asprintf(
+	    &s,
+	    "{\"schema\":\"keysteer/v1\",\"version\":%lu,"
+	    "\"listeners\":[{\"vip\":\"10.0.0.1\",\"port\":7000,\"proto\":\"udp\"}],"
+	    "\"shards\":{\"a\":{\"vip\":\"10.1.0.%d\",\"port\":8080},"
+	    "\"b\":{\"vip\":\"10.2.0.1\",\"port\":8080}},"
+	    "\"routes\":[{\"key\":\"k1\",\"to\":[{\"shard\":\"a\",\"weight\":3},"
+	    "{\"shard\":\"b\",\"weight\":1}]},{\"key\":\"k2\",\"to\":[{\"shard\":\"b\"}]}],"
+	    "\"default\":\"drop\"}",
+	    v, vip_last);
+	assert_true(n > 0);
+	return s;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* ---------- loop ---------- */
+
+struct loop_probe {
+	int calls;
+	uint32_t revents;
+	struct ks_loop_watch *self;
+	bool delete_self;
+};
+
+static void probe_cb(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uint32_t revents,
+		     void *arg)
+{
+	struct loop_probe *p = arg;
+	uint64_t v;
+	p->calls++;
+	p->revents = revents;
+	if (read(fd, &v, sizeof(v)) < 0)
+		fail();
+	if (p->delete_self)
+		ks_loop_del(loop, w);
+}
+
+static void test_loop_eventfd(void **state)
+{
+	(void)state;
+	struct ks_loop *loop = ks_loop_new();
+	assert_non_null(loop);
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct loop_probe p = {0};
+	struct ks_loop_watch *w = ks_loop_add(loop, efd, POLLIN, probe_cb, &p);
+	assert_non_null(w);
+
+	/* Nothing ready: the loop sleeps through its timeout and calls nothing. */
+	uint64_t wake0 = ks_loop_wakeups(loop);
+	assert_int_equal(ks_loop_run_once(loop, 100), 0);
+	assert_int_equal(p.calls, 0);
+	assert_int_equal(ks_loop_wakeups(loop), wake0);
+
+	uint64_t one = 1;
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	assert_true(ks_loop_run_once(loop, 1000) > 0);
+	assert_int_equal(p.calls, 1);
+	assert_true(p.revents & POLLIN);
+
+	/* Re-armed: a second event is seen too. */
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	ks_loop_run_once(loop, 1000);
+	assert_int_equal(p.calls, 2);
+
+	/* Deleted: no more calls even when the fd is ready. */
+	ks_loop_del(loop, w);
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	ks_loop_run_once(loop, 100);
+	ks_loop_run_once(loop, 100);
+	assert_int_equal(p.calls, 2);
+	close(efd);
+	ks_loop_free(loop);
+}
+
+static void test_loop_delete_in_callback(void **state)
+{
+	(void)state;
+	struct ks_loop *loop = ks_loop_new();
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct loop_probe p = {.delete_self = true};
+	assert_non_null(ks_loop_add(loop, efd, POLLIN, probe_cb, &p));
+	uint64_t one = 1;
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	ks_loop_run_once(loop, 1000);
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	ks_loop_run_once(loop, 100);
+	assert_int_equal(p.calls, 1);
+	close(efd);
+	ks_loop_free(loop);
+}
+
+static void count_cb(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uint32_t revents,
+		     void *arg)
+{
+	(void)loop;
+	(void)w;
+	(void)fd;
+	int *n = arg;
+	if (revents & POLLOUT)
+		(*n)++;
+}
+
+static void test_loop_modify(void **state)
+{
+	(void)state;
+	struct ks_loop *loop = ks_loop_new();
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	int outs = 0;
+	/* Waiting for input on an idle socket: nothing happens. */
+	struct ks_loop_watch *w = ks_loop_add(loop, sv[0], POLLIN, count_cb, &outs);
+	ks_loop_run_once(loop, 100);
+	assert_int_equal(outs, 0);
+	/* Switched to output: writable at once. */
+	ks_loop_modify(loop, w, POLLOUT);
+	ks_loop_run_once(loop, 1000);
+	ks_loop_run_once(loop, 100);
+	assert_true(outs >= 1);
+	ks_loop_del(loop, w);
+	close(sv[0]);
+	close(sv[1]);
+	ks_loop_free(loop);
+}
+
+/* ---------- options ---------- */
+
+static void test_options_defaults_and_flags(void **state)
+{
+	(void)state;
+	struct ks_options o;
+	char err[256];
+	char *argv[] = {"keysteerd", "--iface",	   "eth0",    "--iface",  "eth1",	 "--feed",
+			"file:/x",   "--xdp-mode", "generic", "--socket", "/tmp/s.sock", NULL};
+	assert_int_equal(ks_options_parse(&o, 11, argv, err, sizeof(err)), 0);
+	assert_int_equal(o.n_ifaces, 2);
+	assert_string_equal(o.ifaces[1], "eth1");
+	assert_string_equal(o.feed, "file:/x");
+	assert_string_equal(o.xdp_mode, "generic");
+	assert_string_equal(o.socket_path, "/tmp/s.sock");
+	assert_string_equal(o.metrics, "127.0.0.1:9464");
+	assert_string_equal(o.pin_root, "/sys/fs/bpf/keysteer");
+	assert_int_equal(o.history, 32);
+	ks_options_free(&o);
+
+	char *bad[] = {"keysteerd", "--xdp-mode", "turbo", NULL};
+	assert_int_equal(ks_options_parse(&o, 3, bad, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "turbo"));
+	ks_options_free(&o);
+	char *unknown[] = {"keysteerd", "--frobnicate", NULL};
+	assert_int_equal(ks_options_parse(&o, 2, unknown, err, sizeof(err)), -1);
+	ks_options_free(&o);
+}
+
+static void test_options_config_file(void **state)
+{
+	(void)state;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/keysteerd.conf", tmpdir);
+	write_file(path, "# comment\n"
+			 "iface = cfg0\n"
+			 "iface=cfg1\n"
+			 "feed = file:/etc/keysteer/rules.json\n"
+			 "log-level = debug\n"
+			 "history = 7\n"
+			 "metrics = off\n");
+	struct ks_options o;
+	char err[256];
+	char *argv[] = {"keysteerd", "--config", path, "--history", "9", NULL};
+	assert_int_equal(ks_options_parse(&o, 5, argv, err, sizeof(err)), 0);
+	assert_int_equal(o.n_ifaces, 2);
+	assert_string_equal(o.ifaces[0], "cfg0");
+	assert_string_equal(o.feed, "file:/etc/keysteer/rules.json");
+	assert_string_equal(o.log_level, "debug");
+	assert_string_equal(o.metrics, "off");
+	assert_int_equal(o.history, 9); /* the flag wins */
+	ks_options_free(&o);
+
+	/* An --iface flag replaces the file's interfaces. */
+	char *argv2[] = {"keysteerd", "--iface", "flag0", "--config", path, NULL};
+	assert_int_equal(ks_options_parse(&o, 5, argv2, err, sizeof(err)), 0);
+	assert_int_equal(o.n_ifaces, 1);
+	assert_string_equal(o.ifaces[0], "flag0");
+	ks_options_free(&o);
+
+	write_file(path, "ifaec = eth0\n");
+	char *argv3[] = {"keysteerd", "--config", path, NULL};
+	assert_int_equal(ks_options_parse(&o, 3, argv3, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":1: unknown setting 'ifaec'"));
+	ks_options_free(&o);
+}
+
+static void test_options_help_lists_all(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ks_options_usage(f);
+	fclose(f);
+	const char *names[] = {"--iface",   "--feed",	"--xdp-mode",  "--pin-root", "--socket",
+			       "--metrics", "--config", "--log-level", "--help"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		assert_non_null(strstr(buf, names[i]));
+	free(buf);
+}
+
+static void test_hostport(void **state)
+{
+	(void)state;
+	char h[64];
+	unsigned p;
+	assert_int_equal(ks_parse_hostport("127.0.0.1:9464", h, sizeof(h), &p), 0);
+	assert_string_equal(h, "127.0.0.1");
+	assert_int_equal(p, 9464);
+	assert_int_equal(ks_parse_hostport("[::1]:80", h, sizeof(h), &p), 0);
+	assert_string_equal(h, "::1");
+	assert_int_equal(ks_parse_hostport("nohost", h, sizeof(h), &p), -1);
+	assert_int_equal(ks_parse_hostport("1.2.3.4:99999", h, sizeof(h), &p), -1);
+}
+
+/* ---------- control socket ---------- */
+
+static void test_linebuf(void **state)
+{
+	(void)state;
+	struct ks_linebuf lb;
+	ks_linebuf_init(&lb, 16);
+	assert_null(ks_linebuf_take(&lb));
+	assert_int_equal(ks_linebuf_append(&lb, "ab\ncd", 5), 0);
+	char *l = ks_linebuf_take(&lb);
+	assert_string_equal(l, "ab");
+	free(l);
+	assert_null(ks_linebuf_take(&lb));
+	assert_int_equal(ks_linebuf_append(&lb, "e\n", 2), 0);
+	l = ks_linebuf_take(&lb);
+	assert_string_equal(l, "cde");
+	free(l);
+	assert_int_equal(ks_linebuf_append(&lb, "0123456789abcdefXYZ", 19), -E2BIG);
+	ks_linebuf_free(&lb);
+}
+
+static json_t *echo_handler(void *arg, json_t *req)
+{
+	int *n = arg;
+	(*n)++;
+	json_t *o = json_object();
+	json_object_set_new(o, "ok", json_true());
+	json_object_set(o, "echo", json_object_get(req, "cmd"));
+	return o;
+}
+
+struct call_ctx {
+	char path[300];
+	int rc;
+	json_t *resp;
+	volatile int done;
+};
+
+static void *client_thread(void *arg)
+{
+	struct call_ctx *c = arg;
+	json_t *req = json_pack("{s:s}", "cmd", "ping");
+	c->rc = ks_ctlsock_call(c->path, req, &c->resp, 5000);
+	json_decref(req);
+	c->done = 1;
+	return NULL;
+}
+
+static void test_ctlsock_roundtrip_and_mode(void **state)
+{
+	(void)state;
+	struct ks_loop *loop = ks_loop_new();
+	struct call_ctx c = {0};
+	char err[256];
+	int handled = 0;
+	snprintf(c.path, sizeof(c.path), "%s/run/sub/ks.sock", tmpdir);
+	struct ks_ctl_server *s =
+	    ks_ctl_server_open(loop, c.path, 4242, echo_handler, &handled, err, sizeof(err));
+	assert_non_null(s);
+
+	struct stat st;
+	assert_int_equal(stat(c.path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, 4242);
+
+	/* A second server on the same path is refused while the first answers. */
+	assert_null(ks_ctl_server_open(loop, c.path, 0, echo_handler, &handled, err, sizeof(err)));
+	assert_non_null(strstr(err, "another keysteerd"));
+
+	pthread_t t;
+	pthread_create(&t, NULL, client_thread, &c);
+	for (int i = 0; i < 100 && !c.done; i++)
+		ks_loop_run_once(loop, 50);
+	pthread_join(t, NULL);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(handled, 1);
+	assert_string_equal(json_string_value(json_object_get(c.resp, "echo")), "ping");
+	json_decref(c.resp);
+
+	ks_ctl_server_close(s);
+	/* Closed: the socket file is gone and a client says the daemon is not running. */
+	assert_int_equal(stat(c.path, &st), -1);
+	json_t *req = json_pack("{s:s}", "cmd", "ping"), *resp = NULL;
+	int rc = ks_ctlsock_call(c.path, req, &resp, 1000);
+	json_decref(req);
+	assert_int_equal(rc, -ENOENT);
+	assert_non_null(strstr(ks_ctlsock_strerror(rc), "not running"));
+	ks_loop_free(loop);
+}
+
+static void test_ctlsock_peer_check(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	uid_t uid;
+	pid_t pid;
+	/* We are root: allowed whatever the group. */
+	assert_true(ks_ctlsock_peer_allowed(sv[0], 4242, &uid, &pid));
+	assert_int_equal(uid, 0);
+	assert_int_equal(pid, getpid());
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* ---------- apply pipeline (in-memory data plane) ---------- */
+
+struct acks {
+	int n;
+	enum ks_apply_result last;
+};
+
+static void on_attempt(void *arg, const struct ks_attempt *a)
+{
+	struct acks *k = arg;
+	k->n++;
+	k->last = a->result;
+}
+
+static void apply_doc(struct ks_applier *ap, unsigned long v, int vip, unsigned flags,
+		      enum ks_apply_result want)
+{
+	char *doc = rules_doc(v, vip);
+	const struct ks_attempt *a = ks_applier_apply(ap, doc, strlen(doc), "test", flags, 0);
+	free(doc);
+	assert_int_equal(a->result, want);
+}
+
+static void test_apply_versions_and_rollback(void **state)
+{
+	(void)state;
+	struct ks_dataplane *dp = ks_dp_memory_open();
+	struct ks_applier ap;
+	struct acks acks = {0};
+	assert_int_equal(ks_applier_init(&ap, dp, 4, 3), 0);
+	ap.on_attempt = on_attempt;
+	ap.hook_arg = &acks;
+
+	apply_doc(&ap, 5, 10, 0, KS_APPLY_APPLIED);
+	assert_int_equal(ap.active_version, 5);
+	assert_int_equal(dp->ops->active_version(dp), 5);
+	apply_doc(&ap, 7, 11, 0, KS_APPLY_APPLIED);
+	assert_int_equal(ap.active_version, 7);
+
+	/* Older and equal versions are refused and change nothing. */
+	apply_doc(&ap, 6, 12, 0, KS_APPLY_REFUSED);
+	apply_doc(&ap, 7, 12, 0, KS_APPLY_REFUSED);
+	assert_int_equal(ap.active_version, 7);
+	const struct ks_attempt *last = ks_applier_last(&ap);
+	assert_non_null(strstr(json_string_value(json_array_get(last->errors, 0)),
+			       "not newer than the active version 7"));
+
+	/* A broken rule set is rejected with every error; version 7 stays. */
+	const char *bad =
+	    "{\"schema\":\"keysteer/v1\",\"version\":9,\"listeners\":[],"
+	    "\"shards\":{},\"routes\":[{\"key\":\"x\",\"to\":[{\"shard\":\"nope\"}]}],"
+	    "\"default\":\"drop\",\"bogus\":1}";
+	last = ks_applier_apply(&ap, bad, strlen(bad), "test", 0, 0);
+	assert_int_equal(last->result, KS_APPLY_REJECTED);
+	assert_true(json_array_size(last->errors) >= 2);
+	assert_int_equal(ap.active_version, 7);
+	struct ks_dp_lookup lk;
+	assert_int_equal(dp->ops->lookup(dp, ks_rules_key_of("k1"), &lk), 0);
+	assert_true(lk.found);
+	assert_int_equal(lk.version, 7);
+
+	/* Half a document (a writer caught mid-way) is rejected too. */
+	char *doc = rules_doc(10, 1);
+	last = ks_applier_apply(&ap, doc, strlen(doc) / 2, "test", 0, 0);
+	free(doc);
+	assert_int_equal(last->result, KS_APPLY_REJECTED);
+	assert_int_equal(ap.active_version, 7);
+
+	/* Rollback to the kept version 5. */
+	const struct ks_kept_doc *k = ks_applier_find_kept(&ap, 0);
+	assert_non_null(k);
+	assert_int_equal(k->version, 5);
+	last = ks_applier_apply(&ap, k->text, k->len, "rollback", KS_APPLY_ROLLBACK, 0);
+	assert_int_equal(last->result, KS_APPLY_APPLIED);
+	assert_int_equal(ap.active_version, 5);
+	assert_true(last->rollback);
+
+	/* After rolling back from 7, the feed must go above 7. */
+	apply_doc(&ap, 6, 13, 0, KS_APPLY_REFUSED);
+	apply_doc(&ap, 8, 13, 0, KS_APPLY_APPLIED);
+	/* A "rollback" to a newer version is not one. */
+	apply_doc(&ap, 9, 13, KS_APPLY_ROLLBACK, KS_APPLY_REFUSED);
+
+	/* History keeps the last 4 attempts, newest first, and counts all. */
+	json_t *st = ks_applier_status_json(&ap);
+	assert_int_equal(json_array_size(json_object_get(st, "attempts")), 4);
+	json_t *newest = json_array_get(json_object_get(st, "attempts"), 0);
+	assert_string_equal(json_string_value(json_object_get(newest, "result")), "refused");
+	assert_int_equal(json_integer_value(json_object_get(st, "active_version")), 8);
+	json_t *counts = json_object_get(st, "counts");
+	assert_int_equal(json_integer_value(json_object_get(counts, "applied")), 4);
+	assert_int_equal(json_integer_value(json_object_get(counts, "rejected")), 2);
+	assert_int_equal(json_integer_value(json_object_get(counts, "refused")), 4);
+	json_decref(st);
+	assert_int_equal(acks.n, 10);
+	assert_int_equal(ap.lat_count, 4);
+	assert_int_equal(ap.lat_buckets[KS_LATENCY_BUCKETS - 1], 4);
+
+	ks_applier_free(&ap);
+	dp->ops->close(dp);
+}
+
+/* ---------- file feed ---------- */
+
+struct delivered {
+	int n;
+	char *last;
+	struct ks_applier *ap;
+};
+
+static void on_deliver(void *arg, const char *text, size_t len, const char *source,
+		       uint64_t revision)
+{
+	struct delivered *d = arg;
+	(void)revision;
+	d->n++;
+	free(d->last);
+	d->last = strndup(text, len);
+	if (d->ap)
+		ks_applier_apply(d->ap, text, len, source, 0, 0);
+}
+
+/* Run the loop until n deliveries happened or about 3 s passed. */
+static void run_until(struct ks_loop *loop, struct delivered *d, int n)
+{
+	for (int i = 0; i < 60 && d->n < n; i++)
+		ks_loop_run_once(loop, 50);
+}
+
+static const char *feed_state(struct ks_feed *f)
+{
+	static char buf[64];
+	json_t *s = f->ops->status(f);
+	snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(s, "state")));
+	json_decref(s);
+	return buf;
+}
+
+static void test_file_feed(void **state)
+{
+	(void)state;
+	struct ks_loop *loop = ks_loop_new();
+	struct ks_dataplane *dp = ks_dp_memory_open();
+	struct ks_applier ap;
+	assert_int_equal(ks_applier_init(&ap, dp, 8, 2), 0);
+	struct delivered d = {.ap = &ap};
+	char path[300], tmp[320], err[256];
+	snprintf(path, sizeof(path), "%s/feed/rules.json", tmpdir);
+	snprintf(tmp, sizeof(tmp), "%s/feed/.rules.json.tmp", tmpdir);
+	char dir[300];
+	snprintf(dir, sizeof(dir), "%s/feed", tmpdir);
+	mkdir(dir, 0755);
+
+	/* Not there yet: the feed says so and waits. */
+	struct ks_feed *f = ks_feed_file_open(path, loop, on_deliver, &d, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(feed_state(f), "missing");
+
+	/* Atomic rename publishes version 1. */
+	char *doc = rules_doc(1, 1);
+	write_file(tmp, doc);
+	free(doc);
+	assert_int_equal(rename(tmp, path), 0);
+	run_until(loop, &d, 1);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(ap.active_version, 1);
+	assert_string_equal(feed_state(f), "ok");
+
+	/* In-place rewrite publishes version 2. */
+	doc = rules_doc(2, 2);
+	write_file(path, doc);
+	free(doc);
+	run_until(loop, &d, 2);
+	assert_int_equal(ap.active_version, 2);
+
+	/* A writer that stops half-way: rejected, version 2 stays... */
+	doc = rules_doc(3, 3);
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(write(fd, doc, strlen(doc) / 2) > 0);
+	close(fd);
+	int before = d.n;
+	run_until(loop, &d, before + 1);
+	assert_int_equal(ap.active_version, 2);
+	assert_int_equal(ks_applier_last(&ap)->result, KS_APPLY_REJECTED);
+	/* ...and the next change, the finished file, is applied. */
+	write_file(path, doc);
+	free(doc);
+	run_until(loop, &d, d.n + 1);
+	assert_int_equal(ap.active_version, 3);
+
+	/* Truncated to nothing: reported, nothing applied. */
+	before = d.n;
+	fd = open(path, O_WRONLY | O_TRUNC);
+	close(fd);
+	for (int i = 0; i < 10; i++)
+		ks_loop_run_once(loop, 50);
+	assert_int_equal(d.n, before);
+	assert_string_equal(feed_state(f), "empty");
+	assert_int_equal(ap.active_version, 3);
+
+	/* Deleted: reported, version 3 stays. */
+	unlink(path);
+	for (int i = 0; i < 10; i++)
+		ks_loop_run_once(loop, 50);
+	assert_int_equal(d.n, before);
+	assert_string_equal(feed_state(f), "missing");
+	assert_int_equal(ap.active_version, 3);
+
+	/* Back again with version 4. */
+	doc = rules_doc(4, 4);
+	write_file(tmp, doc);
+	free(doc);
+	rename(tmp, path);
+	run_until(loop, &d, before + 1);
+	assert_int_equal(ap.active_version, 4);
+	assert_string_equal(feed_state(f), "ok");
+
+	f->ops->close(f);
+	free(d.last);
+	ks_applier_free(&ap);
+	dp->ops->close(dp);
+	ks_loop_free(loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_loop_eventfd),
+	    cmocka_unit_test(test_loop_delete_in_callback),
+	    cmocka_unit_test(test_loop_modify),
+	    cmocka_unit_test(test_options_defaults_and_flags),
+	    cmocka_unit_test(test_options_config_file),
+	    cmocka_unit_test(test_options_help_lists_all),
+	    cmocka_unit_test(test_hostport),
+	    cmocka_unit_test(test_linebuf),
+	    cmocka_unit_test(test_ctlsock_roundtrip_and_mode),
+	    cmocka_unit_test(test_ctlsock_peer_check),
+	    cmocka_unit_test(test_apply_versions_and_rollback),
+	    cmocka_unit_test(test_file_feed),
+	};
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
