@@ -43,6 +43,9 @@ struct ks_compiled {
 	__u64 *keys;
 	struct ks_route *routes;
 	struct ks_compiled_route *route_info;
+
+	/* Backing store of shard names and key texts (one allocation). */
+	char *strings;
 };
 
 void ks_compiled_free(struct ks_compiled *c);
@@ -52,5 +55,14 @@ void ks_compiled_free(struct ks_compiled *c);
 
 /* Index of key in c->keys (binary search), or -1. */
 long ks_compiled_find(const struct ks_compiled *c, __u64 key);
+
+/* Bytes of the table proper: n_routes * KS_COMPILED_BYTES_PER_ROUTE. */
+size_t ks_compiled_table_bytes(const struct ks_compiled *c);
+
+/*
+ * The weight buckets target k of route r owns, [*lo, *hi] inclusive: the
+ * first target starts at 0, every other one just after its predecessor.
+ */
+void ks_compiled_target_range(const struct ks_route *r, unsigned k, __u32 *lo, __u32 *hi);
 
 #endif /* KEYSTEER_CTL_COMPILED_H */

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internal: the state of one compilation. The document is walked section by
+ * section in dependency order (listeners, then shards, which need the
+ * listeners' address families, then routes, which need the shards); errors
+ * still come out in input order because every one carries its position.
+ */
+#ifndef KEYSTEER_CTL_RULES_COMPILE_INT_H
+#define KEYSTEER_CTL_RULES_COMPILE_INT_H
+
+#include "rules/walk.h"
+
+struct ks_shard_def {
+	const char *name; /* the member name in "shards" (lives as long as the doc) */
+	size_t name_len;
+	const json_t *obj;
+	__u32 ord; /* position of the member in "shards" */
+	__u32 capacity;
+	struct ks_shard shard;
+	bool valid;
+};
+
+struct ks_route_def {
+	struct ks_route r;
+	__u64 key;
+	const char *text; /* the key as written (lives as long as the doc) */
+	__u32 text_len;
+	__u32 key_ord; /* position of "key" in the route object, for later errors */
+	bool has_key;  /* key is a valid string: takes part in duplicate checks */
+	bool textual;  /* hashed rather than a 0x literal */
+};
+
+struct ks_key_ref {
+	__u64 key;
+	__u64 idx; /* index in routes[] */
+};
+
+struct ks_cc {
+	struct ks_walk w;
+
+	__u64 version;
+	__u8 default_action;
+
+	__u32 n_listeners;
+	struct ks_listener_key *listeners;
+	long first_listener_v4; /* index of the first IPv4 / IPv6 listener, -1 if none */
+	long first_listener_v6;
+
+	bool shards_ok; /* "shards" is an object: shard names can be checked */
+	__u32 n_shards;
+	struct ks_shard_def *shards; /* in id order: ascending byte order of names */
+	const char **shard_names;    /* the same names, for did-you-mean */
+	__u32 *shard_slots;	     /* hash index: shard id + 1, 0 = empty */
+	__u32 shard_mask;
+	unsigned suggestions_left; /* did-you-mean is costly with thousands of shards */
+
+	size_t n_routes;
+	struct ks_route_def *routes; /* in rule order */
+	struct ks_key_ref *sorted;   /* routes with valid keys, by key then rule order */
+	size_t n_sorted;
+	size_t text_bytes; /* sum of key text lengths + NULs */
+};
+
+void ks_cc_listeners(struct ks_cc *cc, const json_t *v);
+void ks_cc_shards(struct ks_cc *cc, const json_t *v);
+void ks_cc_routes(struct ks_cc *cc, const json_t *v);
+
+/* Shard id of a name, or -1. */
+long ks_cc_shard_id(const struct ks_cc *cc, const char *name, size_t len);
+
+/* Report an unknown shard name (current path) with a did-you-mean. */
+void ks_cc_unknown_shard(struct ks_cc *cc, const json_t *name);
+
+/* Sort the routes' keys and report duplicates and hash collisions (routes frame pushed). */
+void ks_cc_check_keys(struct ks_cc *cc);
+
+/* The compiled table from a compilation without errors. */
+struct ks_compiled *ks_cc_build(const struct ks_cc *cc);
+
+void ks_cc_free(struct ks_cc *cc);
+
+#endif
