@@ -166,6 +166,12 @@ BASE = {
     "default": "drop",
 }
 
+# "default" is optional (drop): the base without it is valid too.
+no_default = copy.deepcopy(BASE)
+del no_default["default"]
+for e in validator.iter_errors(no_default):
+    fail("document without default: %s: %s" % (path_str(e.absolute_path), e.message))
+
 base_errors = list(validator.iter_errors(BASE))
 for e in base_errors:
     fail("base document: %s: %s" % (path_str(e.absolute_path), e.message))
@@ -308,7 +314,6 @@ CASES = [
     ("missing listeners", delp(["listeners"]), "$", "required"),
     ("missing shards", delp(["shards"]), "$", "required"),
     ("missing routes", delp(["routes"]), "$", "required"),
-    ("missing default", delp(["default"]), "$", "required"),
     ("listener without proto", delp(["listeners", 1, "proto"]), "listeners[1]", "required"),
     ("shard without vip", delp(["shards", "cw-cell-2", "vip"]), "shards.cw-cell-2", "required"),
     ("shard without port", delp(["shards", "cw-cell-2", "port"]), "shards.cw-cell-2", "required"),
