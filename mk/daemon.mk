@@ -68,3 +68,18 @@ endef
 # Unit suites: the loop, options, control socket, apply pipeline, file feed.
 $(eval $(call ksd_cmocka,test_daemon_unit,tests/daemon/test_daemon_unit.c $(KSD_SRCS)))
 
+# A libnats client for the NATS feed test: put/delete keys, collect acks.
+$(BUILD)/tests/nats_tool: $(call ksd_obj,tests/daemon/nats_tool.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KS) $^ -o $@ -lnats
+BINS += $(BUILD)/tests/nats_tool
+
+# Integration: keysteerd (sanitized build) and the CLI commands, end to end,
+# without a data plane (--no-dataplane).
+KSD_IT_DEPS := $(BUILD)/tests/keysteerd-san $(BUILD)/tests/ksctl
+check-daemon-file: $(KSD_IT_DEPS)
+	@$(call run_test,daemon-file,bash tests/daemon/test_file_feed.sh $(BUILD))
+check-daemon-ctl: $(KSD_IT_DEPS)
+	@$(call run_test,daemon-ctl,bash tests/daemon/test_ctl.sh $(BUILD))
+CHECK_TARGETS += check-daemon-file check-daemon-ctl
+.PHONY: check-daemon-file check-daemon-ctl

@@ -10,6 +10,7 @@ PACKAGES=(
 	libmicrohttpd-dev libpcap-dev libnl-3-dev libnl-route-3-dev
 	iproute2 ethtool iputils-ping tcpdump
 	python3-jsonschema
+	jq curl
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -175,8 +175,9 @@ static bool version_allowed(const struct ks_applier *ap, struct ks_attempt *a, b
 	}
 	if (v <= ap->high_water) {
 		add_error(a,
-			  "version: %" PRIu64 " is not newer than %" PRIu64
-			  ", rolled back from; publish a version above %" PRIu64,
+			  "version: %" PRIu64 " is not above %" PRIu64
+			  ", the newest version applied before a rollback; publish a version above "
+			  "%" PRIu64,
 			  v, ap->high_water, ap->high_water);
 		return false;
 	}

@@ -18,6 +18,7 @@
 #include "backend/backend.h"
 #include "backend/counters.h"
 #include "backend/map_io.h"
+#include "backend/nh_glue.h"
 #include "daemon/dataplane.h"
 #include "daemon/dp_loader.h"
 #include "daemon/log.h"
@@ -33,61 +34,22 @@ struct dp_bpf {
 	struct ks_loop_watch *nh_watch, *timer_watch;
 	int tfd;
 	struct ksd_loader *loader;
-	/* next-hop changes gathered during one ks_nh_process() */
-	struct ks_nh_target *chg_t;
-	struct ks_nexthop *chg_nh;
-	size_t n_chg, cap_chg;
+	struct ks_nh_glue *glue; /* resolver <-> backend (ctl/backend/nh_glue.h) */
 };
-
-static int nh_lookup(void *ctx, const struct ks_nh_target *t, struct ks_nexthop *out)
-{
-	struct dp_bpf *p = ctx;
-	return p->nh ? ks_nh_get(p->nh, t, out) : -ENOENT;
-}
-
-static void nh_changed(void *ctx, const struct ks_nh_target *t, const struct ks_nexthop *nh)
-{
-	struct dp_bpf *p = ctx;
-	if (p->n_chg == p->cap_chg) {
-		size_t cap = p->cap_chg ? p->cap_chg * 2 : 16;
-		struct ks_nh_target *nt = realloc(p->chg_t, cap * sizeof(*nt));
-		if (nt)
-			p->chg_t = nt;
-		struct ks_nexthop *nn = realloc(p->chg_nh, cap * sizeof(*nn));
-		if (nn)
-			p->chg_nh = nn;
-		if (!nt || !nn)
-			return;
-		p->cap_chg = cap;
-	}
-	p->chg_t[p->n_chg] = *t;
-	p->chg_nh[p->n_chg] = *nh;
-	p->n_chg++;
-}
-
-static void push_nexthops(struct dp_bpf *p)
-{
-	if (!p->n_chg)
-		return;
-	unsigned changed = 0;
-	int rc = ks_backend_set_nexthops(p->b, p->chg_t, p->chg_nh, p->n_chg, &changed);
-	if (rc < 0)
-		ks_warn("next hops: %s", ks_backend_error(p->b));
-	else if (changed)
-		ks_info("next hops: %u shard entries updated", changed);
-	p->n_chg = 0;
-}
 
 static void on_netlink(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uint32_t revents,
 		       void *arg)
 {
 	struct dp_bpf *p = arg;
+	unsigned changed = 0;
 	(void)loop;
 	(void)w;
 	(void)fd;
 	(void)revents;
-	ks_nh_process(p->nh);
-	push_nexthops(p);
+	if (ks_nh_glue_process(p->glue, &changed) < 0)
+		ks_warn("next hops: %s", ks_backend_error(p->b));
+	else if (changed)
+		ks_info("next hops: %u shard entries updated", changed);
 }
 
 static void on_refresh(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uint32_t revents,
@@ -95,34 +57,14 @@ static void on_refresh(struct ks_loop *loop, struct ks_loop_watch *w, int fd, ui
 {
 	struct dp_bpf *p = arg;
 	uint64_t ticks;
+	unsigned changed = 0;
 	(void)loop;
 	(void)w;
 	(void)revents;
 	if (read(fd, &ticks, sizeof(ticks)) < 0)
 		return;
-	ks_nh_refresh(p->nh);
-	push_nexthops(p);
-}
-
-/* Track the VIPs of c's shards, so their next hops are known before the flip. */
-static void track_vips(struct dp_bpf *p, const struct ks_compiled *c)
-{
-	if (!p->nh)
-		return;
-	struct ks_nh_target *t = calloc(c->n_shards ? c->n_shards : 1, sizeof(*t));
-	if (!t)
-		return;
-	size_t n = 0;
-	for (uint32_t i = 0; i < c->n_shards; i++) {
-		if (!c->shards[i].shard.family)
-			continue;
-		t[n].family = c->shards[i].shard.family;
-		t[n].addr = c->shards[i].shard.vip;
-		n++;
-	}
-	if (ks_nh_track(p->nh, t, n) < 0)
-		ks_warn("next hops: cannot track the shard VIPs");
-	free(t);
+	if (ks_nh_glue_refresh(p->glue, &changed) == 0 && changed)
+		ks_info("next hops: %u shard entries updated", changed);
 }
 
 static int bpf_apply(struct ks_dataplane *dp, const struct ks_compiled *c,
@@ -130,7 +72,9 @@ static int bpf_apply(struct ks_dataplane *dp, const struct ks_compiled *c,
 {
 	struct dp_bpf *p = dp->priv;
 	struct ks_apply_stats as;
-	track_vips(p, c);
+	/* Resolve the VIPs of c's shards before writing, so the flip carries them. */
+	if (p->nh && ks_nh_glue_track(p->glue, c) < 0)
+		ks_warn("next hops: cannot track the shard VIPs");
 	int rc = ks_backend_apply(p->b, c, &as);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", ks_backend_error(p->b));
@@ -260,8 +204,7 @@ static void bpf_close(struct ks_dataplane *dp)
 	if (p->b)
 		ks_backend_close(p->b);
 	ksd_loader_close(p->loader);
-	free(p->chg_t);
-	free(p->chg_nh);
+	ks_nh_glue_free(p->glue);
 	free(p);
 	free(dp);
 }
@@ -301,20 +244,28 @@ struct ks_dataplane *ks_dp_bpf_open(const struct ks_dp_config *cfg, char *err, s
 		goto fail;
 
 	char msg[512];
-	p->nh = ks_nh_open(nh_changed, p, msg, sizeof(msg));
-	if (!p->nh)
+	p->glue = ks_nh_glue_new();
+	if (!p->glue) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	p->nh = ks_nh_open(ks_nh_glue_changed, p->glue, msg, sizeof(msg));
+	if (p->nh)
+		ks_nh_glue_set_resolver(p->glue, p->nh);
+	else
 		ks_warn("next-hop resolver unavailable (%s): shards stay unresolved", msg);
 
 	struct ks_backend_opts bo = {
 	    .pin_root = cfg->pin_root,
-	    .nh_lookup = nh_lookup,
-	    .nh_ctx = p,
+	    .nh_lookup = ks_nh_glue_lookup,
+	    .nh_ctx = p->glue,
 	};
 	int rc = ks_backend_open(&p->b, &bo, msg, sizeof(msg));
 	if (rc < 0) {
 		snprintf(err, errlen, "table backend: %s", msg);
 		goto fail;
 	}
+	ks_nh_glue_set_backend(p->glue, p->b);
 	/* Keep tracking the VIPs of the adopted tables. */
 	if (p->nh) {
 		struct ks_nh_target t[KS_MAX_SHARDS];

@@ -1,0 +1,135 @@
+#!/bin/bash
+# keysteerd end to end with a file feed and no data plane (--no-dataplane):
+# apply, reject, refuse, rollback, atomic rename and in-place rewrite,
+# truncation and deletion, SIGHUP, lookup, stats, metrics, SIGTERM.
+BUILD=${1:-build}
+source "$(dirname "$0")/lib.sh"
+
+S=$T/ks.sock
+F=$T/feed/rules.json
+DLOG=$T/daemon.log
+mkdir -p "$T/feed"
+publish "$F" 1
+PORT=$(free_port)
+start_daemon "$S" "$DLOG" --no-dataplane --feed "file:$F" --metrics "127.0.0.1:$PORT" \
+	--history 8 --host-id edge-test
+check "version 1 from the feed file at start" wait_version "$S" 1
+check "feed state ok" test "$(status_field "$S" .feed.state)" = ok
+
+# A bad rule set through the feed: rejected with every error, old stays.
+n=$(attempts "$S")
+bad_doc 2 >"$F.tmp" && mv "$F.tmp" "$F"
+wait_attempts "$S" $((n + 1))
+check "bad rule set rejected" test "$(status_field "$S" '.rules.attempts[0].result')" = rejected
+check "its errors name JSON paths" \
+	bash -c "$CTL status -j --socket $S | jq -e '.rules.attempts[0].errors | length >= 2 and any(.[]; startswith(\"routes[0]\"))' >/dev/null"
+check "version 1 stays active after the rejection" wait_version "$S" 1
+check "status (text) shows the errors" bash -c "$CTL status --socket $S | grep -q 'routes\\[0\\]'"
+
+# An older/equal version through the feed is refused.
+n=$(attempts "$S")
+publish "$F" 1 20
+wait_attempts "$S" $((n + 1))
+check "equal version refused" test "$(status_field "$S" '.rules.attempts[0].result')" = refused
+
+# In-place rewrite (no rename).
+rules_doc 3 >"$F"
+check "in-place rewrite applied (version 3)" wait_version "$S" 3
+
+# A writer that stops half-way: rejected; the completed file then applies.
+n=$(attempts "$S")
+rules_doc 4 | head -c 120 >"$F"
+wait_attempts "$S" $((n + 1))
+check "half-written file rejected" test "$(status_field "$S" '.rules.attempts[0].result')" = rejected
+check "version 3 kept" wait_version "$S" 3
+rules_doc 4 >"$F"
+check "finished file applied (version 4)" wait_version "$S" 4
+
+# Truncated, then deleted: reported, last good kept, nothing applied.
+n=$(attempts "$S")
+: >"$F"
+sleep 0.5
+check "truncation reported" test "$(status_field "$S" .feed.state)" = empty
+rm -f "$F"
+sleep 0.5
+check "deletion reported" test "$(status_field "$S" .feed.state)" = missing
+check "no attempt on truncation or deletion" test "$(attempts "$S")" = "$n"
+check "version 4 still active" wait_version "$S" 4
+publish "$F" 5
+check "feed back with version 5" wait_version "$S" 5
+
+# SIGHUP re-reads the feed: the same file again is an attempt (refused: equal).
+n=$(attempts "$S")
+kill -HUP "$DPID"
+check "SIGHUP re-read the feed" wait_attempts "$S" $((n + 1))
+check "version 5 still active after SIGHUP" wait_version "$S" 5
+
+# keysteer apply: good, older (exit 1 with the reason), invalid (exit 1, every error).
+rules_doc 6 >"$T/v6.json"
+check "apply FILE (version 6) exits 0" "$CTL" apply --socket "$S" "$T/v6.json"
+rules_doc 2 >"$T/v2.json"
+out=$("$CTL" apply --socket "$S" "$T/v2.json" 2>&1) && rc=0 || rc=$?
+check "apply of an older version exits 1" test "$rc" = 1
+check "and says why" grep -q "not newer than the active version 6" <<<"$out"
+bad_doc 7 >"$T/bad.json"
+out=$("$CTL" apply --socket "$S" "$T/bad.json" 2>&1) && rc=0 || rc=$?
+check "apply of an invalid rule set exits 1" test "$rc" = 1
+check "and lists its errors" grep -q "routes\[0\]" <<<"$out"
+check "apply -j answers JSON" bash -c "$CTL apply -j --socket $S $T/v2.json | jq -e '.attempt.result == \"refused\"' >/dev/null"
+
+# Rollback: to the previous version, then to an explicit one; unknown refused.
+check "rollback (no version) exits 0" "$CTL" rollback --socket "$S"
+check "rolled back to 5" wait_version "$S" 5
+check "rollback 3" "$CTL" rollback --socket "$S" 3
+check "rolled back to 3" wait_version "$S" 3
+out=$("$CTL" rollback --socket "$S" 99 2>&1) && rc=0 || rc=$?
+check "rollback to an unknown version exits 1" test "$rc" = 1
+check "and says it is not kept" grep -q "99" <<<"$out"
+# After rolling back from 6, the feed must go above 6.
+n=$(attempts "$S")
+publish "$F" 6 30
+wait_attempts "$S" $((n + 1))
+check "feed version 6 refused after a rollback from 6" test "$(status_field "$S" '.rules.attempts[0].result')" = refused
+publish "$F" 7
+check "feed version 7 applied" wait_version "$S" 7
+
+# lookup: a known key (weights 75/25, why), an unknown key (default drop).
+L=$("$CTL" lookup -j --socket "$S" k1)
+check "lookup k1 steers" test "$(jq -r .decision <<<"$L")" = steer
+check "lookup k1 targets a 75% and b 25%" \
+	test "$(jq -c '[.targets[] | [.shard, .weight_percent]]' <<<"$L")" = '[["a",75],["b",25]]'
+check "lookup k1 names the VIP" test "$(jq -r '.targets[0].vip' <<<"$L")" = 10.1.0.10
+check "lookup explains why" grep -q "generation" <<<"$(jq -r .why <<<"$L")"
+L=$("$CTL" lookup -j --socket "$S" nope)
+check "lookup of an unknown key: default drop" test "$(jq -r .decision <<<"$L")" = drop
+check "lookup text output" bash -c "$CTL lookup --socket $S k1 | grep -q 'target a: 10.1.0.10'"
+
+# stats through the daemon.
+check "stats -j" bash -c "$CTL stats -j --socket $S | jq -e '.stats.total_keys == 2 and (.stats.reasons | has(\"reason_0\") or has(\"steered\"))' >/dev/null"
+check "stats text" bash -c "$CTL stats --socket $S | grep -q 'other'"
+
+# Metrics.
+M=$(curl -sf "http://127.0.0.1:$PORT/metrics")
+check "metrics: active version" grep -qx "keysteer_rules_active_version 7" <<<"$M"
+check "metrics: apply latency histogram" grep -q 'keysteer_rules_apply_latency_seconds_bucket{le="+Inf"}' <<<"$M"
+check "metrics: applied count" grep -q 'keysteer_rules_apply_total{result="applied"}' <<<"$M"
+check "metrics: keys bounded with other" grep -q 'keysteer_key_packets_total{key="other"}' <<<"$M"
+check "metrics: per key" grep -q 'keysteer_key_packets_total{key="k1"}' <<<"$M"
+check "metrics: per shard" grep -q 'keysteer_shard_packets_total{shard="a"}' <<<"$M"
+check "metrics: 404 elsewhere" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")" = 404
+
+# Idle: the daemon sleeps (no busy polling): under 2% of a CPU over 2 s.
+t0=$(awk '{print $14+$15}' "/proc/$DPID/stat")
+sleep 2
+t1=$(awk '{print $14+$15}' "/proc/$DPID/stat")
+check "idle CPU below 2% ($((t1 - t0)) ticks in 2 s)" test $((t1 - t0)) -le 4
+
+# SIGTERM: exits 0, removes its socket; the client then says it is not running.
+stop_daemon "$DPID"
+check "SIGTERM exits 0" test "$RC" = 0
+check "socket removed" test ! -e "$S"
+out=$("$CTL" status --socket "$S" 2>&1) && rc=0 || rc=$?
+check "status without a daemon exits 3" test "$rc" = 3
+check "and says keysteerd is not running" grep -q "not running" <<<"$out"
+check "no sanitizer report" bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' $DLOG"
+finish
