@@ -81,5 +81,8 @@ check-daemon-file: $(KSD_IT_DEPS)
 	@$(call run_test,daemon-file,bash tests/daemon/test_file_feed.sh $(BUILD))
 check-daemon-ctl: $(KSD_IT_DEPS)
 	@$(call run_test,daemon-ctl,bash tests/daemon/test_ctl.sh $(BUILD))
-CHECK_TARGETS += check-daemon-file check-daemon-ctl
-.PHONY: check-daemon-file check-daemon-ctl
+# The NATS feed against a real nats-server (Debian package) on loopback.
+check-daemon-nats: $(KSD_IT_DEPS) $(BUILD)/tests/nats_tool
+	@$(call run_test,daemon-nats,bash tests/daemon/test_nats_feed.sh $(BUILD))
+CHECK_TARGETS += check-daemon-file check-daemon-ctl check-daemon-nats
+.PHONY: check-daemon-file check-daemon-ctl check-daemon-nats

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/feed.h"
 #include "daemon/log.h"
 #include "daemon/rules_adapter.h"
 
@@ -214,6 +215,9 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 		a->result = KS_APPLY_REJECTED;
 		if (json_array_size(a->errors) == 0)
 			add_error(a, "rule set rejected");
+		/* Say which version was rejected when the document names one. */
+		a->version = ks_feed_doc_version(text, len);
+		a->has_version = a->version != 0;
 		goto done;
 	}
 	uint64_t t1 = mono_ns();
