@@ -84,5 +84,8 @@ check-daemon-ctl: $(KSD_IT_DEPS)
 # The NATS feed against a real nats-server (Debian package) on loopback.
 check-daemon-nats: $(KSD_IT_DEPS) $(BUILD)/tests/nats_tool
 	@$(call run_test,daemon-nats,bash tests/daemon/test_nats_feed.sh $(BUILD))
-CHECK_TARGETS += check-daemon-file check-daemon-ctl check-daemon-nats
-.PHONY: check-daemon-file check-daemon-ctl check-daemon-nats
+# The real BPF tables (pinned maps through the table backend), no program.
+check-daemon-tables: $(KSD_IT_DEPS)
+	@$(call run_test,daemon-tables,bash tests/daemon/test_tables.sh $(BUILD))
+CHECK_TARGETS += check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables
+.PHONY: check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables

@@ -73,6 +73,7 @@ struct ks_dp_config {
 	const char *pin_root;
 	const char *bpf_obj; /* the router's BPF object file */
 	uint32_t max_routes; /* both generations */
+	bool maps_only;	     /* create/adopt the pinned maps, load and attach nothing */
 };
 
 /* The in-memory data plane (always available). */

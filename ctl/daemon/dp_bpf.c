@@ -214,6 +214,7 @@ static const struct ks_dataplane_ops bpf_ops = {
     .apply = bpf_apply,
     .active_version = bpf_active_version,
     .lookup = bpf_lookup,
+    .reason_name = ks_reason_name,
     .read_reasons = bpf_read_reasons,
     .read_shards = bpf_read_shards,
     .read_keys = bpf_read_keys,

@@ -36,6 +36,20 @@ struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, si
 		snprintf(err, errlen, "unknown XDP mode '%s'", cfg->xdp_mode);
 		goto fail;
 	}
+	if (cfg->maps_only) {
+		/* Tables only: the program is someone else's (or absent, for benches). */
+		struct ks_loader_opts o = {
+		    .pin_root = cfg->pin_root,
+		    .route_capacity = cfg->max_routes / 2,
+		};
+		if (ks_router_create_maps(&o, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "creating the router's maps: %s", msg);
+			goto fail;
+		}
+		ks_info("maps only (--maps-only): tables under %s, no program loaded or attached",
+			cfg->pin_root);
+		return l;
+	}
 	if (ks_router_check_attached(cfg->pin_root) == 1 &&
 	    ks_router_adopt(&l->r, cfg->pin_root, msg, sizeof(msg)) == 0) {
 		ks_info("re-adopted the running router (program id %u) under %s",

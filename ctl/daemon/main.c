@@ -107,9 +107,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ks_log_set_level((enum ks_log_level)lvl);
-	if (d.opt.n_ifaces == 0 && !d.opt.no_dataplane) {
-		fprintf(stderr,
-			"keysteerd: --iface is required (or --no-dataplane for a dry run)\n");
+	if (d.opt.n_ifaces == 0 && !d.opt.no_dataplane && !d.opt.maps_only) {
+		fprintf(stderr, "keysteerd: --iface is required (or --no-dataplane for a dry run, "
+				"--maps-only for "
+				"tables without a program)\n");
 		return 2;
 	}
 	gid_t gid;
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 		    .xdp_mode = d.opt.xdp_mode,
 		    .pin_root = d.opt.pin_root,
 		    .max_routes = (uint32_t)d.opt.max_routes,
+		    .maps_only = d.opt.maps_only,
 		};
 		d.dp = ks_dp_bpf_open(&cfg, err, sizeof(err));
 	}

@@ -31,7 +31,9 @@ struct ks_options {
 	int rollback_keep; /* applied rule sets kept in memory for rollback */
 	int top_keys;	   /* keys exported one by one in metrics */
 	int max_routes;	   /* capacity of the route table (both generations) */
-	bool no_dataplane; /* follow the feed and compile, touch no BPF state */
+	bool no_dataplane;
+	bool maps_only; /* own the pinned tables, load no program */ /* follow the feed and compile,
+									touch no BPF state */
 	bool help;
 };
 
