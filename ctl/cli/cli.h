@@ -44,6 +44,12 @@ int ks_cli_bad_option(const char *cmd, char **argv);
 /* How a FILE argument is shown in messages ("-" is standard input). */
 const char *ks_cli_file_name(const char *path);
 
+/* "s" unless n is 1: "1 route", "2 routes". */
+static inline const char *ks_plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* "keysteer CMD: MESSAGE" on stderr. */
 void ks_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -41,9 +41,10 @@ int ks_cmd_validate(int argc, char **argv)
 
 		switch (ks_rules_compile_file(argv[i], &cr, &diags)) {
 		case KS_RULES_OK:
-			printf("%s: valid: version %llu, %u listeners, %u shards, %u routes\n",
-			       name, (unsigned long long)cr->version, cr->n_listeners, cr->n_shards,
-			       cr->n_routes);
+			printf("%s: valid: version %llu, %u listener%s, %u shard%s, %u route%s\n",
+			       name, (unsigned long long)cr->version, cr->n_listeners,
+			       ks_plural(cr->n_listeners), cr->n_shards, ks_plural(cr->n_shards),
+			       cr->n_routes, ks_plural(cr->n_routes));
 			break;
 		case KS_RULES_INVALID:
 			ks_diags_print(&diags, name, stderr);

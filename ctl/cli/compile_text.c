@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/compile_show.h"
 #include "rules/rules.h"
 
@@ -107,10 +108,10 @@ void ks_show_compiled_text(const struct ks_compiled *c, const char *source, FILE
 		show_route(c, i, nw, f);
 
 	fprintf(f,
-		"\nsizes: table %zu bytes for %u keys, %zu bytes per key (%zu key + %zu route);\n"
+		"\nsizes: table %zu bytes for %u key%s, %zu bytes per key (%zu key + %zu route);\n"
 		"       shards %zu bytes, listeners %zu bytes\n",
-		ks_compiled_table_bytes(c), c->n_routes, (size_t)KS_COMPILED_BYTES_PER_ROUTE,
-		sizeof(__u64), sizeof(struct ks_route),
+		ks_compiled_table_bytes(c), c->n_routes, ks_plural(c->n_routes),
+		(size_t)KS_COMPILED_BYTES_PER_ROUTE, sizeof(__u64), sizeof(struct ks_route),
 		(size_t)c->n_shards * sizeof(struct ks_shard),
 		(size_t)c->n_listeners * sizeof(struct ks_listener_key));
 }
