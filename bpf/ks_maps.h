@@ -20,6 +20,8 @@
 #define KS_DEFAULT_MAX_FLOWS  65536        /* per CPU; set at load */
 #define KS_DEFAULT_STATS_SLOTS 262144      /* set at load */
 #define KS_MAX_IFINDEX        1024
+#define KS_DEFAULT_MAX_NAT    65536        /* per CPU; set at load */
+#define KS_NAT_FILTER_WORDS   1024         /* 65536 bits */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -93,5 +95,61 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_tx_ports SEC(".maps");
+
+/*
+ * The TCP connection tables (struct ks_flow, keysteer/table.h), one per
+ * family so that the IPv4 key stays 12 bytes. LRU hashes with per-CPU LRU
+ * lists (BPF_F_NO_COMMON_LRU): lookups from any CPU see every entry, so a
+ * flow that changes CPU keeps its pin, and inserts never contend on a shared
+ * LRU lock. With per-CPU lists the kernel divides max_entries between the
+ * possible CPUs: the loader sets it to flows-per-CPU * possible CPUs.
+ * Written only by the XDP program.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, KS_DEFAULT_MAX_FLOWS);
+	__type(key, struct ks_flow4_key);
+	__type(value, struct ks_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, KS_DEFAULT_MAX_FLOWS);
+	__type(key, struct ks_flow6_key);
+	__type(value, struct ks_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_flows6 SEC(".maps");
+
+/*
+ * NAT replies: the reverse translation of NAT'd flows (struct ks_nat_key ->
+ * struct ks_nat_rev), refreshed by every forward packet and every reply.
+ * Sized like ks_flows (per CPU; set at load). Written only by XDP.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, KS_DEFAULT_MAX_NAT);
+	__type(key, struct ks_nat_key);
+	__type(value, struct ks_nat_rev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_nat_rev SEC(".maps");
+
+/*
+ * A 65536-bit filter in front of ks_nat_rev: bit ks_nat_filter_bit(shard VIP,
+ * port, protocol) is set once a flow is NAT'd to that shard, so traffic that
+ * is neither for a listener nor from a NAT shard (the host's own traffic)
+ * costs an inlined array read, not a hash lookup. Bits are never cleared
+ * (a stale bit only costs that lookup). Written only by XDP.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_NAT_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_nat_filter SEC(".maps");
 
 #endif /* KEYSTEER_BPF_MAPS_H */

@@ -169,8 +169,84 @@ enum ks_reason {
 	KS_R_NO_SHARD,        /* route named a shard that is not in the table */
 	KS_R_DEFAULT_DROP,    /* dropped by the rule set's default */
 	KS_R_DEFAULT_PASS,    /* passed by the rule set's default */
+	KS_R_NAT_FAMILY,      /* NAT to a shard of the other family: passed */
+	KS_R_NO_ROOM,         /* no headroom for outer headers or metadata: passed */
 	KS_R_MAX
 };
+
+/*
+ * The TCP connection table (ks_flows4, ks_flows6: LRU hashes with per-CPU LRU
+ * lists, written only by the fast path). A SYN that is steered pins its
+ * connection here; every later segment of the connection follows the entry,
+ * whatever weights, rule versions or shard VIPs say by then. The entry holds
+ * the destination itself (VIP, port, family, steer), not just a shard id,
+ * because shard ids are per generation and a shard may move to another VIP
+ * while the connection still lives on the old one. `shard` and `gen` say where
+ * the next hop for `vip` was found; if neither generation's slot still holds
+ * that VIP, the fast path asks the FIB. Keys are as the client sends:
+ * (client address, listener address, client port, listener port).
+ */
+struct ks_flow4_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+};
+
+struct ks_flow6_key {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+};
+
+enum ks_flow_state {
+	KS_FLOW_OPEN = 0,
+	KS_FLOW_CLOSING = 1, /* FIN or RST seen: a new SYN on this 4-tuple chooses afresh */
+};
+
+struct ks_flow {
+	struct ks_addr vip; /* pinned destination: the shard VIP chosen on the SYN */
+	__be16 port;        /* the shard's port (what NAT rewrites to) */
+	__u8 family;        /* of vip */
+	__u8 steer;         /* enum ks_steer */
+	__u16 shard;        /* shard id in generation gen: where the next hop was */
+	__u8 gen;
+	__u8 state;         /* enum ks_flow_state */
+	__u32 stats_slot;   /* the route's ks_key_stats slot */
+	__u8 target;        /* index of the chosen target within the route */
+	__u8 pad[3];
+};
+KS_STATIC_ASSERT(sizeof(struct ks_flow) == 32, "flow entry layout");
+
+/*
+ * The NAT reverse table (ks_nat_rev, an LRU hash seen by every CPU, written
+ * only by the fast path): a NAT'd packet records how to translate its replies
+ * back, keyed as the reply arrives (source = shard VIP:port, destination =
+ * client:port). The reply is sent back the way the client's packet came: its
+ * ingress interface, to the MAC it came from, from the MAC it was sent to.
+ */
+struct ks_nat_key {
+	struct ks_addr shard_addr;  /* reply source: the shard VIP */
+	struct ks_addr client_addr; /* reply destination: the client */
+	__be16 shard_port;
+	__be16 client_port;
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+struct ks_nat_rev {
+	struct ks_addr listener_addr; /* restored as the reply's source */
+	__be16 listener_port;
+	__u8 family;
+	__u8 pad;
+	__u32 ifindex;      /* the client's packets came in here */
+	__u8 client_mac[6]; /* ...from this MAC (the next hop back) */
+	__u8 router_mac[6]; /* ...sent to this one (ours) */
+};
+KS_STATIC_ASSERT(sizeof(struct ks_nat_key) == 40, "NAT key layout");
+KS_STATIC_ASSERT(sizeof(struct ks_nat_rev) == 36, "NAT reverse value layout");
 
 /*
  * XDP -> tc hand-off for shadow copies. XDP cannot clone a packet, so for a

@@ -1,0 +1,11 @@
+# The XDP router (bpf/ks_router.bpf.c), the shared parse/select/encap core
+# (include/keysteer/), and their tests. See docs/xdp.md.
+
+XDP_TEST_SUPPORT := tests/bpf/xdp_fixture.c tests/bpf/xdp_checks.c tests/bpf/pkt.c \
+	tests/bpf/rfc1071.c tests/bpf/ref_model.c
+
+# Everything including the skeleton waits for it.
+$(BUILD)/obj/tests/bpf/xdp_fixture.o $(BUILD)/san/tests/bpf/xdp_fixture.o: \
+	$(BUILD)/bpf/ks_router.skel.h
+
+$(eval $(call cmocka_test,test_xdp_steer,tests/bpf/test_xdp_steer.c $(XDP_TEST_SUPPORT),-lbpf))
