@@ -89,3 +89,13 @@ check-daemon-tables: $(KSD_IT_DEPS)
 	@$(call run_test,daemon-tables,bash tests/daemon/test_tables.sh $(BUILD))
 CHECK_TARGETS += check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables
 .PHONY: check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables
+
+# make bench-ctl: feed change -> flip latency on the real tables.
+$(BUILD)/tests/bench_ctl: $(call ksd_obj,tests/daemon/bench_ctl.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KS) $^ -o $@ -lbpf
+BINS += $(BUILD)/tests/bench_ctl
+bench-ctl: $(BUILD)/keysteerd $(BUILD)/tests/ksctl $(BUILD)/tests/bench_ctl
+	@bash tests/daemon/bench_ctl.sh $(BUILD)
+BENCH_TARGETS += bench-ctl
+.PHONY: bench-ctl

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Feed change -> flip latency of a running keysteerd (--maps-only or with
+ * the router), measured from outside: write the feed file (atomic rename),
+ * then watch the pinned ks_active/ks_config maps until the active
+ * generation carries the new version.
+ *
+ *   bench_ctl PIN_ROOT FEED_FILE KEYS one-key N   N one-key changes: p50/p99
+ *   bench_ctl PIN_ROOT FEED_FILE KEYS full N      N full rewrites of every key
+ *
+ * The first write (the initial table) is not counted.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <keysteer/table.h>
+
+#define N_SHARDS 64
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The rule set: `keys` routes; route i goes to shards (i+shift)%64 and +1. */
+static char *make_doc(unsigned keys, uint64_t version, unsigned shift, unsigned w0, size_t *len)
+{
+	size_t cap = (size_t)keys * 96 + 65536, n = 0;
+	char *b = malloc(cap);
+	if (!b)
+		exit(1);
+	n +=
+	    (size_t)snprintf(b + n, cap - n,
+			     "{\"schema\":\"keysteer/v1\",\"version\":%llu,\"listeners\":[{\"vip\":"
+			     "\"10.0.0.1\",\"port\":7000,\"proto\":\"udp\"}],\"shards\":{",
+			     (unsigned long long)version);
+	for (unsigned s = 0; s < N_SHARDS; s++)
+		n += (size_t)snprintf(b + n, cap - n,
+				      "%s\"s%u\":{\"vip\":\"10.1.%u.%u\",\"port\":8080}",
+				      s ? "," : "", s, s / 200, s % 200 + 1);
+	n += (size_t)snprintf(b + n, cap - n, "},\"routes\":[");
+	for (unsigned i = 0; i < keys; i++)
+		n += (size_t)snprintf(
+		    b + n, cap - n,
+		    "%s{\"key\":\"Key/%u\",\"to\":[{\"shard\":\"s%u\",\"weight\":%u},"
+		    "{\"shard\":\"s%u\",\"weight\":1}]}",
+		    i ? "," : "", i, (i + shift) % N_SHARDS, i == 0 ? w0 : 3,
+		    (i + shift + 1) % N_SHARDS);
+	n += (size_t)snprintf(b + n, cap - n, "],\"default\":\"drop\"}");
+	*len = n;
+	return b;
+}
+
+static void write_feed(const char *path, const char *doc, size_t len)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.bench.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fwrite(doc, 1, len, f) != len || fclose(f) != 0) {
+		perror(tmp);
+		exit(1);
+	}
+}
+
+static void publish(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.bench.tmp", path);
+	if (rename(tmp, path) < 0) {
+		perror("rename");
+		exit(1);
+	}
+}
+
+static int active_fd, config_fd;
+
+static uint64_t active_version(void)
+{
+	__u32 zero = 0;
+	struct ks_active a;
+	struct ks_config c;
+	if (bpf_map_lookup_elem(active_fd, &zero, &a) || a.gen >= KS_GENERATIONS)
+		return 0;
+	if (bpf_map_lookup_elem(config_fd, &a.gen, &c))
+		return 0;
+	return c.version;
+}
+
+/* ns from publish to the flip to version v; 30 s at most. */
+static uint64_t publish_and_wait(const char *path, uint64_t v)
+{
+	uint64_t t0 = now_ns();
+	publish(path);
+	while (active_version() != v) {
+		if (now_ns() - t0 > 30000000000ull) {
+			fprintf(stderr, "bench_ctl: version %llu never became active\n",
+				(unsigned long long)v);
+			exit(1);
+		}
+		struct timespec ts = {0, 20000}; /* 20 us: light on a 2-CPU box */
+		nanosleep(&ts, NULL);
+	}
+	return now_ns() - t0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 6) {
+		fprintf(stderr, "usage: bench_ctl PIN_ROOT FEED_FILE KEYS one-key|full N\n");
+		return 2;
+	}
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/ks_active", argv[1]);
+	active_fd = bpf_obj_get(p);
+	snprintf(p, sizeof(p), "%s/ks_config", argv[1]);
+	config_fd = bpf_obj_get(p);
+	if (active_fd < 0 || config_fd < 0) {
+		fprintf(stderr, "bench_ctl: no pinned maps under %s\n", argv[1]);
+		return 1;
+	}
+	unsigned keys = (unsigned)atoi(argv[3]);
+	bool full = strcmp(argv[4], "full") == 0;
+	int n = atoi(argv[5]);
+	uint64_t v = active_version() + 1;
+	size_t len;
+
+	/* The initial table, not counted. */
+	char *doc = make_doc(keys, v, 0, 3, &len);
+	write_feed(argv[2], doc, len);
+	free(doc);
+	uint64_t first = publish_and_wait(argv[2], v);
+	fprintf(stderr, "initial %u keys: %.1f ms (%zu bytes of JSON)\n", keys, first / 1e6, len);
+
+	uint64_t *lat = calloc((size_t)n, sizeof(*lat));
+	for (int i = 0; i < n; i++) {
+		v++;
+		/* one-key: route 0's weight changes; full: every route moves shard. */
+		doc = full ? make_doc(keys, v, (unsigned)i + 1, 3, &len)
+			   : make_doc(keys, v, 0, 4 + (unsigned)i % 50, &len);
+		write_feed(argv[2], doc, len);
+		free(doc);
+		lat[i] = publish_and_wait(argv[2], v);
+	}
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += (double)lat[i];
+	printf("%s change, %u keys, %d runs: p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms\n",
+	       full ? "full" : "one-key", keys, n, lat[n / 2] / 1e6,
+	       lat[(size_t)((n - 1) * 0.99)] / 1e6, lat[n - 1] / 1e6, sum / n / 1e6);
+	free(lat);
+	return 0;
+}

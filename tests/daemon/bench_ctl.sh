@@ -1,0 +1,36 @@
+#!/bin/bash
+# make bench-ctl: feed change -> flip latency of keysteerd on the real BPF
+# tables (--maps-only: the table backend on pinned maps; the XDP program does
+# not change what the controller writes). One-key change on a 100k-key table
+# (p50/p99), full rewrite of 100k and 1M keys. Prints figures; asserts nothing
+# about time.
+BUILD=${1:-build}
+KSD=$BUILD/keysteerd
+source "$(dirname "$0")/lib.sh"
+PIN=/sys/fs/bpf/ks-bench-ctl-$$
+trap 'cleanup; rm -rf "$PIN"' EXIT
+mountpoint -q /sys/fs/bpf || { echo "bpffs is not mounted (make deps)"; exit 1; }
+B=$BUILD/tests/bench_ctl
+S=$T/ks.sock
+F=$T/rules.json
+echo '{}' >"$F"
+
+run() { # run KEYS MODE N MAX_ROUTES
+	local keys=$1 mode=$2 n=$3 max=$4
+	rm -rf "$PIN"
+	start_daemon "$S" "$T/d.log" --maps-only --pin-root "$PIN" --max-routes "$max" \
+		--feed "file:$F" --metrics off --log-level info >/dev/null
+	"$B" "$PIN" "$F" "$keys" "$mode" "$n"
+	# The daemon's own breakdown of its last attempts (compile vs write+flip).
+	"$CTL" status -j --socket "$S" | jq -r '[.rules.attempts[] | select(.result == "applied")]
+		| "  daemon: compile p50 \(map(.compile_ms) | sort | .[length/2|floor] | . * 10 | round / 10) ms,"
+		+ " write+flip p50 \(map(.write_ms) | sort | .[length/2|floor] | . * 100 | round / 100) ms,"
+		+ " entries written (last) \(.[0].entries_written)"'
+	stop_daemon "$DPID"
+	rm -f "$S"
+}
+
+echo "keysteerd feed change -> flip (file feed, atomic rename; $(nproc) CPUs)"
+run 100000 one-key 200 262144
+run 100000 full 10 262144
+run 1000000 full 3 2097152
