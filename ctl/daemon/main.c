@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 		    .n_ifaces = d.opt.n_ifaces,
 		    .xdp_mode = d.opt.xdp_mode,
 		    .pin_root = d.opt.pin_root,
+		    .bpf_obj = d.opt.bpf_obj,
 		    .max_routes = (uint32_t)d.opt.max_routes,
 		    .maps_only = d.opt.maps_only,
 		};

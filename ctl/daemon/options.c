@@ -36,6 +36,8 @@ static const struct opt_def opts[] = {
     {"xdp-mode", OPT_STRING, OFF(xdp_mode), "native", "MODE", "XDP attach mode: native|generic"},
     {"pin-root", OPT_STRING, OFF(pin_root), "/sys/fs/bpf/keysteer", "DIR",
      "where the router's maps are pinned"},
+    {"bpf-obj", OPT_STRING, OFF(bpf_obj), KSD_DEFAULT_ROUTER_OBJ, "FILE",
+     "the XDP router's BPF object"},
     {"socket", OPT_STRING, OFF(socket_path), KS_CTLSOCK_DEFAULT_PATH, "PATH", "control socket"},
     {"socket-group", OPT_STRING, OFF(socket_group), "0", "GROUP",
      "group (name or number) allowed on the control socket besides root"},

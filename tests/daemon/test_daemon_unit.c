@@ -261,11 +261,28 @@ static void test_options_help_lists_all(void **state)
 	FILE *f = open_memstream(&buf, &len);
 	ks_options_usage(f);
 	fclose(f);
-	const char *names[] = {"--iface",   "--feed",	"--xdp-mode",  "--pin-root", "--socket",
-			       "--metrics", "--config", "--log-level", "--help"};
+	const char *names[] = {"--iface",   "--feed",	 "--xdp-mode",	"--pin-root",
+			       "--socket",  "--metrics", "--config",	"--log-level",
+			       "--help",    "--bpf-obj", "--maps-only", "--no-dataplane",
+			       "--top-keys"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_non_null(strstr(buf, names[i]));
 	free(buf);
+}
+
+/* The packaged example config is valid and says what it shows. */
+static void test_options_example_config(void **state)
+{
+	(void)state;
+	struct ks_options o;
+	char err[256];
+	char *argv[] = {"keysteerd", "--config", "packaging/keysteerd.conf.example", NULL};
+	assert_int_equal(ks_options_parse(&o, 3, argv, err, sizeof(err)), 0);
+	assert_int_equal(o.n_ifaces, 1);
+	assert_string_equal(o.ifaces[0], "eth0");
+	assert_string_equal(o.feed, "file:/etc/keysteer/rules.json");
+	assert_string_equal(o.bpf_obj, "/usr/lib/keysteer/ks_router.bpf.o");
+	ks_options_free(&o);
 }
 
 static void test_hostport(void **state)
@@ -623,6 +640,7 @@ int main(void)
 	    cmocka_unit_test(test_options_defaults_and_flags),
 	    cmocka_unit_test(test_options_config_file),
 	    cmocka_unit_test(test_options_help_lists_all),
+	    cmocka_unit_test(test_options_example_config),
 	    cmocka_unit_test(test_hostport),
 	    cmocka_unit_test(test_linebuf),
 	    cmocka_unit_test(test_ctlsock_roundtrip_and_mode),
