@@ -49,6 +49,12 @@ static __always_inline void ks_flow_pin(const struct ks_pkt *p, const union ks_f
 		bpf_map_update_elem(&ks_flows6, &k->v6, f, BPF_ANY);
 }
 
+/* A connection's first segment: SYN without ACK. */
+static __always_inline int ks_tcp_is_syn(__u8 tcp_flags)
+{
+	return (tcp_flags & (KS_TCP_SYN | KS_TCP_ACK)) == KS_TCP_SYN;
+}
+
 /* FIN or RST on a pinned connection: mark it CLOSING, once. */
 static __always_inline void ks_flow_seen(struct ks_flow *f, __u8 tcp_flags)
 {

@@ -34,14 +34,16 @@
  * ks_router() carries out: a single inlined copy of the steering code keeps
  * the program small and within the 512-byte stack.
  */
-#define KS_FORWARD (-1)
+#define KS_FORWARD    (-1)
+#define KS_NOT_PINNED (-2)
 
 struct ks_decision {
 	const struct ks_shard *sh; /* map value, or &lost below */
 	__u32 shard;
 	__u32 slot;
 	__u32 target;
-	struct ks_shard lost; /* a pinned VIP no generation names any more */
+	/* A pinned VIP no generation names any more, or a FIB-resolved copy. */
+	struct ks_shard lost;
 };
 
 static __always_inline int ks_route_udp(struct xdp_md *ctx, struct ks_rctx *r,
@@ -153,23 +155,44 @@ static __always_inline int ks_route_syn(struct xdp_md *ctx, struct ks_rctx *r,
 	return KS_FORWARD;
 }
 
+/*
+ * TCP to a listener that no live pin claimed: a SYN is a new connection,
+ * anything else has lost its pin (or never had one).
+ */
 static __always_inline int ks_route_tcp(struct xdp_md *ctx, struct ks_rctx *r,
 					struct ks_decision *d)
 {
-	int syn = (r->p.tcp_flags & (KS_TCP_SYN | KS_TCP_ACK)) == KS_TCP_SYN;
 	union ks_flow_key fk;
 	struct ks_flow *f;
 
 	if (!ks_tcp_hlen(KS_DATA(ctx), KS_DATA_END(ctx), &r->p))
 		return ks_drop(r, KS_R_MALFORMED);
-	f = ks_flow_lookup(&r->p, &fk);
-	if (f && !(syn && f->state == KS_FLOW_CLOSING)) {
-		ks_flow_seen(f, r->p.tcp_flags);
-		return ks_route_pinned(r, f, d);
-	}
-	if (!syn)
+	if (!ks_tcp_is_syn(r->p.tcp_flags))
 		return ks_default(r, KS_R_TCP_NO_FLOW);
+	f = ks_flow_lookup(&r->p, &fk);
+	if (f && f->state == KS_FLOW_OPEN)
+		return ks_route_pinned(r, f, d); /* a retransmitted SYN keeps its pin */
 	return ks_route_syn(ctx, r, &fk, d);
+}
+
+/*
+ * A segment of a pinned connection. Looked up before the listener, so that
+ * the pinned path costs one hash lookup: the pin was made for a listener, and
+ * it outlives a rule set that drops the listener, like it outlives any other
+ * change (established connections never move or break).
+ */
+static __always_inline int ks_route_established(struct xdp_md *ctx, struct ks_rctx *r,
+						struct ks_decision *d)
+{
+	union ks_flow_key fk;
+	struct ks_flow *f = ks_flow_lookup(&r->p, &fk);
+
+	if (!f)
+		return KS_NOT_PINNED;
+	if (!ks_tcp_hlen(KS_DATA(ctx), KS_DATA_END(ctx), &r->p))
+		return ks_drop(r, KS_R_MALFORMED);
+	ks_flow_seen(f, r->p.tcp_flags);
+	return ks_route_pinned(r, f, d);
 }
 
 static __always_inline int ks_router(struct xdp_md *ctx)
@@ -189,17 +212,22 @@ static __always_inline int ks_router(struct xdp_md *ctx)
 	}
 	if (ks_load_generation(&r))
 		return XDP_PASS;
-	if (!ks_is_listener(&r)) {
-		rc = ks_nat_reply(ctx, &r);
-		return rc >= 0 ? rc : ks_pass(&r, KS_R_NOT_LISTENER);
+	rc = KS_NOT_PINNED;
+	if (r.p.proto == KS_IPPROTO_TCP && !ks_tcp_is_syn(r.p.tcp_flags))
+		rc = ks_route_established(ctx, &r, &d);
+	if (rc == KS_NOT_PINNED) {
+		if (!ks_is_listener(&r)) {
+			rc = ks_nat_reply(ctx, &r);
+			return rc >= 0 ? rc : ks_pass(&r, KS_R_NOT_LISTENER);
+		}
+		if (r.p.proto == KS_IPPROTO_UDP)
+			rc = ks_route_udp(ctx, &r, &d);
+		else
+			rc = ks_route_tcp(ctx, &r, &d);
 	}
-	if (r.p.proto == KS_IPPROTO_UDP)
-		rc = ks_route_udp(ctx, &r, &d);
-	else
-		rc = ks_route_tcp(ctx, &r, &d);
 	if (rc != KS_FORWARD)
 		return rc;
-	return ks_forward(ctx, &r, d.sh, d.shard, d.slot, d.target);
+	return ks_forward(ctx, &r, d.sh, d.shard, d.slot, d.target, &d.lost);
 }
 
 #endif /* KS_ROUTER_MAIN_H */

@@ -29,17 +29,32 @@ static __always_inline const struct ks_shard *ks_shard_get(__u32 gen, __u32 id)
 	return sh && sh->family ? sh : NULL;
 }
 
-/* Does this shard entry still describe the destination a connection is pinned to? */
+/*
+ * Does this shard entry still describe the destination a connection is pinned
+ * to? Both structs start with vip (16 bytes), port, family, steer (4 bytes):
+ * five 32-bit compares.
+ */
 static __always_inline int ks_shard_holds(const struct ks_shard *sh, const struct ks_flow *f)
 {
-	return sh->family == f->family && sh->steer == f->steer && sh->port == f->port &&
-	       sh->vip.w[0] == f->vip.w[0] && sh->vip.w[1] == f->vip.w[1] &&
-	       sh->vip.w[2] == f->vip.w[2] && sh->vip.w[3] == f->vip.w[3];
+	__u32 a[5], b[5];
+
+	__builtin_memcpy(a, sh, sizeof(a));
+	__builtin_memcpy(b, f, sizeof(b));
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4];
 }
+
+_Static_assert(__builtin_offsetof(struct ks_shard, steer) == 19 &&
+		   __builtin_offsetof(struct ks_flow, steer) == 19 &&
+		   __builtin_offsetof(struct ks_shard, port) == 16 &&
+		   __builtin_offsetof(struct ks_flow, port) == 16 &&
+		   __builtin_offsetof(struct ks_shard, family) == 18 &&
+		   __builtin_offsetof(struct ks_flow, family) == 18,
+	       "ks_shard and ks_flow share their first 20 bytes' layout");
 
 /*
  * Resolve sh's next hop through the FIB into *out (a copy of sh with the
- * next-hop block filled), checking that tot_len bytes fit the route's MTU.
+ * next-hop block filled; out may be sh itself), checking that tot_len bytes
+ * fit the route's MTU.
  * 0, or the reason to pass the packet: KS_R_MTU (FRAG_NEEDED) or
  * KS_R_NO_NEXTHOP (no route, no neighbour yet, forwarding off, ...).
  */
@@ -66,7 +81,8 @@ static __always_inline __u32 ks_fib_nexthop(struct xdp_md *ctx, const struct ks_
 		return KS_R_MTU;
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return KS_R_NO_NEXTHOP;
-	*out = *sh;
+	if (out != sh)
+		*out = *sh;
 	out->ifindex = fib.ifindex;
 	__builtin_memcpy(out->smac, fib.smac, 6);
 	__builtin_memcpy(out->dmac, fib.dmac, 6);

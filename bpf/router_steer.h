@@ -21,11 +21,14 @@
 #include "router_nexthop.h"
 #include "router_stats.h"
 
+/*
+ * `scratch` receives a FIB-resolved copy of the shard when its next hop is not
+ * resolved; it may be the very struct sh points to.
+ */
 static __always_inline int ks_forward(struct xdp_md *ctx, const struct ks_rctx *r,
 				      const struct ks_shard *sh, __u32 shard_id, __u32 slot,
-				      __u32 target)
+				      __u32 target, struct ks_shard *scratch)
 {
-	struct ks_shard resolved;
 	__u32 out_len = r->p.l3_len;
 	__u32 err;
 
@@ -38,10 +41,10 @@ static __always_inline int ks_forward(struct xdp_md *ctx, const struct ks_rctx *
 		out_len += ks_tunnel_hlen(sh->steer, sh->family);
 	}
 	if (!sh->nh_valid) {
-		err = ks_fib_nexthop(ctx, sh, out_len, &resolved);
+		err = ks_fib_nexthop(ctx, sh, out_len, scratch);
 		if (err)
 			return ks_pass(r, err);
-		sh = &resolved;
+		sh = scratch;
 	}
 	if (sh->mtu && out_len > sh->mtu)
 		return ks_pass(r, KS_R_MTU);

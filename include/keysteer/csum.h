@@ -17,7 +17,7 @@
 #include <keysteer/table.h>
 
 /* Fold a 64-bit one's complement sum to 16 bits (end-around carries). */
-KS_INLINE __u16 ks_csum_fold(__u64 s)
+KS_ALWAYS_INLINE __u16 ks_csum_fold(__u64 s)
 {
 	s = (s & 0xffffffffULL) + (s >> 32);
 	s = (s & 0xffffffffULL) + (s >> 32);
@@ -27,13 +27,13 @@ KS_INLINE __u16 ks_csum_fold(__u64 s)
 }
 
 /* The checksum field value for a sum: its one's complement. */
-KS_INLINE __sum16 ks_csum_finish(__u64 s)
+KS_ALWAYS_INLINE __sum16 ks_csum_finish(__u64 s)
 {
 	return (__sum16)(__u16)~ks_csum_fold(s);
 }
 
 /* Sum of an address of either family (IPv4 words 1..3 are zero). */
-KS_INLINE __u64 ks_csum_addr(const struct ks_addr *a)
+KS_ALWAYS_INLINE __u64 ks_csum_addr(const struct ks_addr *a)
 {
 	return (__u64)a->w[0] + a->w[1] + a->w[2] + a->w[3];
 }
@@ -42,8 +42,8 @@ KS_INLINE __u64 ks_csum_addr(const struct ks_addr *a)
  * Sum of the pseudo-header of UDP/TCP: addresses, the L4 length and the
  * protocol (RFC 768/793 for IPv4, RFC 8200 section 8.1 for IPv6).
  */
-KS_INLINE __u64 ks_csum_pseudo(const struct ks_addr *s, const struct ks_addr *d, __u8 family,
-			       __u32 len, __u8 proto)
+KS_ALWAYS_INLINE __u64 ks_csum_pseudo(const struct ks_addr *s, const struct ks_addr *d, __u8 family,
+				      __u32 len, __u8 proto)
 {
 	__u64 sum = ks_csum_addr(s) + ks_csum_addr(d);
 
@@ -53,7 +53,7 @@ KS_INLINE __u64 ks_csum_pseudo(const struct ks_addr *s, const struct ks_addr *d,
 }
 
 /* Header checksum of a 20-byte IPv4 header (the check field must be zero). */
-KS_INLINE __sum16 ks_ip4_hdr_csum(const struct ks_ip4 *ip)
+KS_ALWAYS_INLINE __sum16 ks_ip4_hdr_csum(const struct ks_ip4 *ip)
 {
 	__u32 w[5];
 
@@ -63,24 +63,24 @@ KS_INLINE __sum16 ks_ip4_hdr_csum(const struct ks_ip4 *ip)
 }
 
 /* RFC 1624: what replacing `from` by `to` adds to a sum (~m + m'). */
-KS_INLINE __u64 ks_csum_diff4(__be32 from, __be32 to)
+KS_ALWAYS_INLINE __u64 ks_csum_diff4(__be32 from, __be32 to)
 {
 	return (__u64)(__u32)~from + to;
 }
 
-KS_INLINE __u64 ks_csum_diff2(__be16 from, __be16 to)
+KS_ALWAYS_INLINE __u64 ks_csum_diff2(__be16 from, __be16 to)
 {
 	return (__u64)(__u16)~from + to;
 }
 
-KS_INLINE __u64 ks_csum_diff_addr(const struct ks_addr *from, const struct ks_addr *to)
+KS_ALWAYS_INLINE __u64 ks_csum_diff_addr(const struct ks_addr *from, const struct ks_addr *to)
 {
 	return ks_csum_diff4(from->w[0], to->w[0]) + ks_csum_diff4(from->w[1], to->w[1]) +
 	       ks_csum_diff4(from->w[2], to->w[2]) + ks_csum_diff4(from->w[3], to->w[3]);
 }
 
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
-KS_INLINE __sum16 ks_csum_update(__sum16 check, __u64 diff)
+KS_ALWAYS_INLINE __sum16 ks_csum_update(__sum16 check, __u64 diff)
 {
 	return ks_csum_finish((__u64)(__u16)~check + diff);
 }
@@ -89,7 +89,7 @@ KS_INLINE __sum16 ks_csum_update(__sum16 check, __u64 diff)
  * The same for a UDP checksum: zero means "no checksum" and stays zero; a
  * computed zero is sent as 0xffff (RFC 768).
  */
-KS_INLINE __sum16 ks_udp_csum_update(__sum16 check, __u64 diff)
+KS_ALWAYS_INLINE __sum16 ks_udp_csum_update(__sum16 check, __u64 diff)
 {
 	__sum16 c;
 
@@ -108,8 +108,9 @@ KS_INLINE __sum16 ks_udp_csum_update(__sum16 check, __u64 diff)
  * IPv4 header sums to zero. Only valid when the inner L4 checksum is present
  * (TCP, or UDP with a non-zero checksum): see ks_inner_sum_valid().
  */
-KS_INLINE __u64 ks_inner_packet_sum(const struct ks_addr *s, const struct ks_addr *d, __u8 family,
-				    __u8 proto, __u16 l4_len, __u8 ttl, __be32 ver_tc_flow)
+KS_ALWAYS_INLINE __u64 ks_inner_packet_sum(const struct ks_addr *s, const struct ks_addr *d,
+					   __u8 family, __u8 proto, __u16 l4_len, __u8 ttl,
+					   __be32 ver_tc_flow)
 {
 	__u64 sum = (__u16)~ks_csum_fold(ks_csum_pseudo(s, d, family, l4_len, proto));
 
@@ -120,7 +121,7 @@ KS_INLINE __u64 ks_inner_packet_sum(const struct ks_addr *s, const struct ks_add
 	return sum;
 }
 
-KS_INLINE int ks_inner_sum_valid(__u8 proto, __be16 l4_check)
+KS_ALWAYS_INLINE int ks_inner_sum_valid(__u8 proto, __be16 l4_check)
 {
 	return proto == KS_IPPROTO_TCP || l4_check != 0;
 }

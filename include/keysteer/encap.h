@@ -36,31 +36,32 @@
 #define KS_TUNNEL_MAX_HLEN (KS_IP6_HLEN + KS_UDP_HLEN + KS_GUE_LEN)
 
 struct ks_tunnel {
-	struct ks_addr src;   /* outer source address */
-	struct ks_addr dst;   /* outer destination: the shard VIP */
-	__u64 inner_sum;      /* ks_inner_packet_sum() of the inner packet */
-	__u32 flow_label;     /* outer IPv6 flow label */
-	__u16 inner_len;      /* inner IP packet length */
-	__be16 sport;	      /* GUE outer UDP source port */
-	__be16 dport;	      /* GUE outer UDP destination port */
-	__u8 family;	      /* outer family: the VIP's */
-	__u8 steer;	      /* KS_STEER_GUE or KS_STEER_IPIP */
-	__u8 inner_proto;     /* KS_IPPROTO_IPIP (inner IPv4) or KS_IPPROTO_IPV6 */
-	__u8 tos;	      /* inner DSCP + ECN */
-	__u8 inner_sum_valid; /* 0: IPv6 outer UDP checksum left zero */
-	__u8 pad;
+	const struct ks_addr *src;  /* outer source address */
+	const struct ks_addr *dst;  /* outer destination: the shard VIP */
+	const struct ks_pkt *inner; /* the inner packet, parsed (IPv6 UDP checksum) */
+	__u32 flow_label;	    /* outer IPv6 flow label */
+	__u16 inner_len;	    /* inner IP packet length */
+	__be16 sport;		    /* GUE outer UDP source port */
+	__be16 dport;		    /* GUE outer UDP destination port */
+	__u8 family;		    /* outer family: the VIP's */
+	__u8 steer;		    /* KS_STEER_GUE or KS_STEER_IPIP */
+	__u8 inner_proto;	    /* KS_IPPROTO_IPIP (inner IPv4) or KS_IPPROTO_IPV6 */
+	__u8 tos;		    /* inner DSCP + ECN */
+	__u16 pad;
 };
 
 /*
  * The tunnel for packet p to a shard at dst (family, steer) from src: every
  * field derived from the packet's headers and its flow hash, nothing else.
+ * src, dst and p are referenced, not copied: they must outlive the builders.
  */
-KS_INLINE void ks_tunnel_init(struct ks_tunnel *t, const struct ks_pkt *p,
-			      const struct ks_addr *src, const struct ks_addr *dst, __u8 family,
-			      __u8 steer, __be16 gue_port, __u32 flow_hash)
+KS_ALWAYS_INLINE void ks_tunnel_init(struct ks_tunnel *t, const struct ks_pkt *p,
+				     const struct ks_addr *src, const struct ks_addr *dst,
+				     __u8 family, __u8 steer, __be16 gue_port, __u32 flow_hash)
 {
-	t->src = *src;
-	t->dst = *dst;
+	t->src = src;
+	t->dst = dst;
+	t->inner = p;
 	t->family = family;
 	t->steer = steer;
 	t->inner_proto = p->family == KS_AF_INET6 ? KS_IPPROTO_IPV6 : KS_IPPROTO_IPIP;
@@ -70,65 +71,74 @@ KS_INLINE void ks_tunnel_init(struct ks_tunnel *t, const struct ks_pkt *p,
 	t->dport = gue_port;
 	t->flow_label = ks_outer_flow_label(flow_hash);
 	t->pad = 0;
-	t->inner_sum_valid = family == KS_AF_INET6 && steer == KS_STEER_GUE &&
-			     ks_inner_sum_valid(p->proto, p->l4_check);
-	t->inner_sum = t->inner_sum_valid
-			   ? ks_inner_packet_sum(&p->saddr, &p->daddr, p->family, p->proto,
-						 p->l4_len, p->ttl, p->l3_entropy)
-			   : 0;
 }
 
 /* Bytes of outer headers after Ethernet: 20, 40, 32 or 52. */
-KS_INLINE __u32 ks_tunnel_hlen(__u8 steer, __u8 family)
+KS_ALWAYS_INLINE __u32 ks_tunnel_hlen(__u8 steer, __u8 family)
 {
 	__u32 ip = family == KS_AF_INET6 ? KS_IP6_HLEN : KS_IP4_HLEN;
 
 	return steer == KS_STEER_GUE ? ip + KS_UDP_HLEN + KS_GUE_LEN : ip;
 }
 
-KS_INLINE void ks_eth_write(struct ks_eth *eth, const __u8 *dmac, const __u8 *smac, __u8 family)
+/*
+ * MACs are copied as 16-bit words: both ends are 2-byte aligned (the Ethernet
+ * header, and the MAC fields of struct ks_shard / ks_nat_rev), and byte copies
+ * cost 24 instructions in BPF.
+ */
+KS_ALWAYS_INLINE void ks_eth_write(struct ks_eth *eth, const __u8 *dmac, const __u8 *smac,
+				   __u8 family)
 {
-	__builtin_memcpy(eth->dst, dmac, KS_ETH_ALEN);
-	__builtin_memcpy(eth->src, smac, KS_ETH_ALEN);
+	__builtin_memcpy(eth->dst, __builtin_assume_aligned(dmac, 2), KS_ETH_ALEN);
+	__builtin_memcpy(eth->src, __builtin_assume_aligned(smac, 2), KS_ETH_ALEN);
 	eth->proto = ks_htons(family == KS_AF_INET6 ? KS_ETH_P_IPV6 : KS_ETH_P_IP);
 }
 
-/* An outer IPv4 header carrying `payload` bytes of protocol `proto`. */
-KS_INLINE void ks_tunnel_ip4(struct ks_ip4 *ip, const struct ks_tunnel *t, __u8 proto,
-			     __u32 payload)
+/*
+ * An outer IPv4 header carrying `payload` bytes of protocol `proto`. The
+ * checksum is summed from the values, not read back from the packet.
+ */
+KS_ALWAYS_INLINE void ks_tunnel_ip4(struct ks_ip4 *ip, const struct ks_tunnel *t, __u8 proto,
+				    __u32 payload)
 {
+	__be16 vt = ks_htons((__u16)(0x4500 | t->tos));
+	__be16 tot = ks_htons((__u16)(KS_IP4_HLEN + payload));
+	__be16 df = ks_htons(KS_IP4_DF);
+	__be16 tp = ks_htons((__u16)((KS_TUNNEL_TTL << 8) | proto));
+	__be32 saddr = t->src->w[0], daddr = t->dst->w[0];
+
 	ip->ver_ihl = 0x45;
 	ip->tos = t->tos;
-	ip->tot_len = ks_htons((__u16)(KS_IP4_HLEN + payload));
+	ip->tot_len = tot;
 	ip->id = 0;
-	ip->frag_off = ks_htons(KS_IP4_DF);
+	ip->frag_off = df;
 	ip->ttl = KS_TUNNEL_TTL;
 	ip->proto = proto;
-	ip->check = 0;
-	ip->saddr = t->src.w[0];
-	ip->daddr = t->dst.w[0];
-	ip->check = ks_ip4_hdr_csum(ip);
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = ks_csum_finish((__u64)vt + tot + df + tp + saddr + daddr);
 }
 
-KS_INLINE void ks_tunnel_ip6(struct ks_ip6 *ip6, const struct ks_tunnel *t, __u8 nexthdr,
-			     __u32 payload)
+KS_ALWAYS_INLINE void ks_tunnel_ip6(struct ks_ip6 *ip6, const struct ks_tunnel *t, __u8 nexthdr,
+				    __u32 payload)
 {
 	ip6->ver_tc_flow = ks_htonl((6u << 28) | ((__u32)t->tos << 20) | (t->flow_label & 0xfffff));
 	ip6->payload_len = ks_htons((__u16)payload);
 	ip6->nexthdr = nexthdr;
 	ip6->hop_limit = KS_TUNNEL_TTL;
-	ip6->saddr[0] = t->src.w[0];
-	ip6->saddr[1] = t->src.w[1];
-	ip6->saddr[2] = t->src.w[2];
-	ip6->saddr[3] = t->src.w[3];
-	ip6->daddr[0] = t->dst.w[0];
-	ip6->daddr[1] = t->dst.w[1];
-	ip6->daddr[2] = t->dst.w[2];
-	ip6->daddr[3] = t->dst.w[3];
+	ip6->saddr[0] = t->src->w[0];
+	ip6->saddr[1] = t->src->w[1];
+	ip6->saddr[2] = t->src->w[2];
+	ip6->saddr[3] = t->src->w[3];
+	ip6->daddr[0] = t->dst->w[0];
+	ip6->daddr[1] = t->dst->w[1];
+	ip6->daddr[2] = t->dst->w[2];
+	ip6->daddr[3] = t->dst->w[3];
 }
 
 /* UDP + GUE headers; `check` is the UDP checksum field to write. */
-KS_INLINE void ks_tunnel_udp_gue(struct ks_udp *udp, const struct ks_tunnel *t, __sum16 check)
+KS_ALWAYS_INLINE void ks_tunnel_udp_gue(struct ks_udp *udp, const struct ks_tunnel *t,
+					__sum16 check)
 {
 	struct ks_guehdr *gue = (struct ks_guehdr *)(udp + 1);
 
@@ -141,23 +151,28 @@ KS_INLINE void ks_tunnel_udp_gue(struct ks_udp *udp, const struct ks_tunnel *t, 
 	gue->flags = 0;
 }
 
-/* The outer UDP checksum of GUE over IPv6 (see the top of this file). */
-KS_INLINE __sum16 ks_gue6_udp_check(const struct ks_tunnel *t)
+/*
+ * The outer UDP checksum of GUE over IPv6 (see the top of this file): zero
+ * when the inner packet's own L4 checksum cannot stand in for its payload.
+ */
+KS_ALWAYS_INLINE __sum16 ks_gue6_udp_check(const struct ks_tunnel *t)
 {
+	const struct ks_pkt *in = t->inner;
 	__u32 ulen = KS_UDP_HLEN + KS_GUE_LEN + t->inner_len;
 	__u64 sum;
 	__sum16 c;
 
-	if (!t->inner_sum_valid)
+	if (!ks_inner_sum_valid(in->proto, in->l4_check))
 		return 0;
-	sum = ks_csum_pseudo(&t->src, &t->dst, KS_AF_INET6, ulen, KS_IPPROTO_UDP);
+	sum = ks_csum_pseudo(t->src, t->dst, KS_AF_INET6, ulen, KS_IPPROTO_UDP);
 	sum += (__u64)t->sport + t->dport + ks_htons((__u16)ulen) + ks_htons(t->inner_proto);
-	sum += t->inner_sum;
+	sum += ks_inner_packet_sum(&in->saddr, &in->daddr, in->family, in->proto, in->l4_len,
+				   in->ttl, in->l3_entropy);
 	c = ks_csum_finish(sum);
 	return c ? c : (__sum16)0xffff;
 }
 
-KS_INLINE void ks_encap_gue4(void *out, const struct ks_tunnel *t)
+KS_ALWAYS_INLINE void ks_encap_gue4(void *out, const struct ks_tunnel *t)
 {
 	struct ks_ip4 *ip = (struct ks_ip4 *)out;
 
@@ -165,7 +180,7 @@ KS_INLINE void ks_encap_gue4(void *out, const struct ks_tunnel *t)
 	ks_tunnel_udp_gue((struct ks_udp *)(ip + 1), t, 0);
 }
 
-KS_INLINE void ks_encap_gue6(void *out, const struct ks_tunnel *t)
+KS_ALWAYS_INLINE void ks_encap_gue6(void *out, const struct ks_tunnel *t)
 {
 	struct ks_ip6 *ip6 = (struct ks_ip6 *)out;
 
@@ -173,12 +188,12 @@ KS_INLINE void ks_encap_gue6(void *out, const struct ks_tunnel *t)
 	ks_tunnel_udp_gue((struct ks_udp *)(ip6 + 1), t, ks_gue6_udp_check(t));
 }
 
-KS_INLINE void ks_encap_ipip4(void *out, const struct ks_tunnel *t)
+KS_ALWAYS_INLINE void ks_encap_ipip4(void *out, const struct ks_tunnel *t)
 {
 	ks_tunnel_ip4((struct ks_ip4 *)out, t, t->inner_proto, t->inner_len);
 }
 
-KS_INLINE void ks_encap_ipip6(void *out, const struct ks_tunnel *t)
+KS_ALWAYS_INLINE void ks_encap_ipip6(void *out, const struct ks_tunnel *t)
 {
 	ks_tunnel_ip6((struct ks_ip6 *)out, t, t->inner_proto, t->inner_len);
 }
@@ -189,7 +204,7 @@ KS_INLINE void ks_encap_ipip6(void *out, const struct ks_tunnel *t)
  * always has KS_TUNNEL_MAX_HLEN bytes (tc, DPDK); XDP calls the fixed-size
  * builders after its own bounds check.
  */
-KS_INLINE __u32 ks_encap_write(void *out, const struct ks_tunnel *t)
+KS_ALWAYS_INLINE __u32 ks_encap_write(void *out, const struct ks_tunnel *t)
 {
 	if (t->steer == KS_STEER_GUE) {
 		if (t->family == KS_AF_INET6)

@@ -29,7 +29,7 @@ enum ks_nat_dir {
 };
 
 /* Apply an L4 checksum difference (UDP and TCP keep their checksum elsewhere). */
-KS_INLINE void ks_l4_csum_apply(void *l4, __u8 proto, __u64 diff)
+KS_ALWAYS_INLINE void ks_l4_csum_apply(void *l4, __u8 proto, __u64 diff)
 {
 	if (proto == KS_IPPROTO_TCP) {
 		struct ks_tcp *tcp = (struct ks_tcp *)l4;
@@ -43,8 +43,8 @@ KS_INLINE void ks_l4_csum_apply(void *l4, __u8 proto, __u64 diff)
 }
 
 /* Rewrite one end of an IPv4 packet to addr:port and decrement its TTL. */
-KS_INLINE void ks_nat4(struct ks_ip4 *ip, void *l4, __u8 proto, enum ks_nat_dir dir, __be32 addr,
-		       __be16 port)
+KS_ALWAYS_INLINE void ks_nat4(struct ks_ip4 *ip, void *l4, __u8 proto, enum ks_nat_dir dir,
+			      __be32 addr, __be16 port)
 {
 	/* UDP and TCP both start with source port, destination port. */
 	struct ks_udp *ports = (struct ks_udp *)l4;
@@ -69,8 +69,8 @@ KS_INLINE void ks_nat4(struct ks_ip4 *ip, void *l4, __u8 proto, enum ks_nat_dir 
 }
 
 /* The same for IPv6 (no header checksum; the hop limit is decremented). */
-KS_INLINE void ks_nat6(struct ks_ip6 *ip6, void *l4, __u8 proto, enum ks_nat_dir dir,
-		       const struct ks_addr *addr, __be16 port)
+KS_ALWAYS_INLINE void ks_nat6(struct ks_ip6 *ip6, void *l4, __u8 proto, enum ks_nat_dir dir,
+			      const struct ks_addr *addr, __be16 port)
 {
 	struct ks_udp *ports = (struct ks_udp *)l4;
 	__u32 *a = dir == KS_NAT_SRC ? ip6->saddr : ip6->daddr;

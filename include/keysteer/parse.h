@@ -56,7 +56,7 @@ struct ks_pkt {
 	__be32 tcp_seq;
 };
 
-KS_INLINE int ks_v6_is_exthdr(__u8 nh)
+KS_ALWAYS_INLINE int ks_v6_is_exthdr(__u8 nh)
 {
 	switch (nh) {
 	case KS_IPPROTO_HOPOPTS:
@@ -83,7 +83,7 @@ KS_INLINE int ks_v6_is_exthdr(__u8 nh)
  * The L4 header of a parsed packet. Offsets are re-checked against their
  * maximum because the BPF verifier loses their range once they are stored.
  */
-KS_INLINE const __u8 *ks_l4(const void *data, const struct ks_pkt *p)
+KS_ALWAYS_INLINE const __u8 *ks_l4(const void *data, const struct ks_pkt *p)
 {
 	__u32 off = p->l4_off;
 
@@ -92,7 +92,8 @@ KS_INLINE const __u8 *ks_l4(const void *data, const struct ks_pkt *p)
 	return (const __u8 *)data + off;
 }
 
-KS_INLINE enum ks_reason ks_parse_l4(const void *data, const void *data_end, struct ks_pkt *p)
+KS_ALWAYS_INLINE enum ks_reason ks_parse_l4(const void *data, const void *data_end,
+					    struct ks_pkt *p)
 {
 	const __u8 *l4 = ks_l4(data, p);
 
@@ -122,7 +123,8 @@ KS_INLINE enum ks_reason ks_parse_l4(const void *data, const void *data_end, str
 	return KS_PARSE_OK;
 }
 
-KS_INLINE enum ks_reason ks_parse_ip4(const void *data, const void *data_end, struct ks_pkt *p)
+KS_ALWAYS_INLINE enum ks_reason ks_parse_ip4(const void *data, const void *data_end,
+					     struct ks_pkt *p)
 {
 	__u32 l3_off = p->l3_off;
 	const struct ks_ip4 *ip = (const struct ks_ip4 *)((const __u8 *)data + l3_off);
@@ -162,7 +164,8 @@ KS_INLINE enum ks_reason ks_parse_ip4(const void *data, const void *data_end, st
 	return ks_parse_l4(data, data_end, p);
 }
 
-KS_INLINE enum ks_reason ks_parse_ip6(const void *data, const void *data_end, struct ks_pkt *p)
+KS_ALWAYS_INLINE enum ks_reason ks_parse_ip6(const void *data, const void *data_end,
+					     struct ks_pkt *p)
 {
 	__u32 l3_off = p->l3_off;
 	const struct ks_ip6 *ip6 = (const struct ks_ip6 *)((const __u8 *)data + l3_off);
@@ -206,7 +209,7 @@ KS_INLINE enum ks_reason ks_parse_ip6(const void *data, const void *data_end, st
  *   KS_R_MALFORMED     truncated, or lengths inconsistent with the frame
  * None of these can be known to be for a listener, so a caller passes them.
  */
-KS_INLINE enum ks_reason ks_parse(const void *data, const void *data_end, struct ks_pkt *p)
+KS_ALWAYS_INLINE enum ks_reason ks_parse(const void *data, const void *data_end, struct ks_pkt *p)
 {
 	const struct ks_eth *eth = (const struct ks_eth *)data;
 	__be16 proto;
@@ -242,8 +245,8 @@ KS_INLINE enum ks_reason ks_parse(const void *data, const void *data_end, struct
  *   KS_R_NO_HEADER      fewer than 16 bytes of UDP payload
  *   KS_R_BAD_MAGIC, KS_R_BAD_VERSION, KS_R_CLIENT_SHADOW (h is filled)
  */
-KS_INLINE enum ks_reason ks_udp_routing_header(const void *data, const void *data_end,
-					       const struct ks_pkt *p, struct ks_header *h)
+KS_ALWAYS_INLINE enum ks_reason ks_udp_routing_header(const void *data, const void *data_end,
+						      const struct ks_pkt *p, struct ks_header *h)
 {
 	const __u8 *l4 = ks_l4(data, p);
 	const struct ks_udp *udp;
@@ -274,7 +277,7 @@ KS_INLINE enum ks_reason ks_udp_routing_header(const void *data, const void *dat
 }
 
 /* TCP data offset in bytes, checked against the IP payload: 0 when invalid. */
-KS_INLINE __u32 ks_tcp_hlen(const void *data, const void *data_end, const struct ks_pkt *p)
+KS_ALWAYS_INLINE __u32 ks_tcp_hlen(const void *data, const void *data_end, const struct ks_pkt *p)
 {
 	const struct ks_tcp *tcp = (const struct ks_tcp *)ks_l4(data, p);
 	__u32 hlen;
@@ -305,8 +308,9 @@ KS_INLINE __u32 ks_tcp_hlen(const void *data, const void *data_end, const struct
 #define KS_TCPOPT_NEXT (-1) /* ks_tcpopt_step(): go on at the new *off */
 
 /* The options of a TCP packet to a listener: KS_PARSE_OK or KS_R_MALFORMED. */
-KS_INLINE enum ks_reason ks_tcp_opts(const void *data, const void *data_end, const struct ks_pkt *p,
-				     const __u8 **opts, __u32 *optlen)
+KS_ALWAYS_INLINE enum ks_reason ks_tcp_opts(const void *data, const void *data_end,
+					    const struct ks_pkt *p, const __u8 **opts,
+					    __u32 *optlen)
 {
 	const __u8 *l4 = ks_l4(data, p);
 	__u32 hlen = ks_tcp_hlen(data, data_end, p);
@@ -319,8 +323,8 @@ KS_INLINE enum ks_reason ks_tcp_opts(const void *data, const void *data_end, con
 }
 
 /* One step of the walk: a result, or KS_TCPOPT_NEXT with *off advanced. */
-KS_INLINE int ks_tcpopt_step(const __u8 *opts, const void *data_end, __u32 optlen, __u32 *off,
-			     struct ks_header *h)
+KS_ALWAYS_INLINE int ks_tcpopt_step(const __u8 *opts, const void *data_end, __u32 optlen,
+				    __u32 *off, struct ks_header *h)
 {
 	__u32 at = *off, kind, len;
 	const __u8 *o;
@@ -356,8 +360,8 @@ KS_INLINE int ks_tcpopt_step(const __u8 *opts, const void *data_end, __u32 optle
 }
 
 /* The whole walk, for fast paths with an ordinary compiler. */
-KS_INLINE enum ks_reason ks_tcp_routing_option(const void *data, const void *data_end,
-					       const struct ks_pkt *p, struct ks_header *h)
+KS_ALWAYS_INLINE enum ks_reason ks_tcp_routing_option(const void *data, const void *data_end,
+						      const struct ks_pkt *p, struct ks_header *h)
 {
 	const __u8 *opts;
 	__u32 optlen, off = 0;

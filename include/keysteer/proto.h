@@ -15,6 +15,14 @@
 
 #include <keysteer/compat.h>
 
+/*
+ * Force inlining in the fast-path code. compat.h's KS_INLINE relies on
+ * __always_inline, which <linux/stddef.h> (reached through <linux/types.h>)
+ * defines as plain __inline__ when it comes first: clang then leaves the hash
+ * and the target choice as BPF subprograms, calls that cost on every packet.
+ */
+#define KS_ALWAYS_INLINE static inline __attribute__((always_inline))
+
 #define KS_ETH_ALEN	6
 #define KS_ETH_HLEN	14
 #define KS_VLAN_HLEN	4

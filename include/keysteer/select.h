@@ -14,6 +14,7 @@
 #define KEYSTEER_SELECT_H
 
 #include <keysteer/compat.h>
+#include <keysteer/proto.h>
 #include <keysteer/hash.h>
 #include <keysteer/table.h>
 #include <keysteer/wire.h>
@@ -26,8 +27,8 @@ struct ks_choice {
 };
 
 /* Which hash picks the target: entity, per-packet, or the flow hash. */
-KS_INLINE __u32 ks_select_hash(const struct ks_route *r, const struct ks_header *h, __u32 flow_hash,
-			       const struct ks_pkt *p)
+KS_ALWAYS_INLINE __u32 ks_select_hash(const struct ks_route *r, const struct ks_header *h,
+				      __u32 flow_hash, const struct ks_pkt *p)
 {
 	if ((h->flags & KS_F_ENTITY) || r->sticky == KS_STICKY_ENTITY)
 		return ks_entity_hash(h->entity);
@@ -41,7 +42,7 @@ KS_INLINE __u32 ks_select_hash(const struct ks_route *r, const struct ks_header 
  * one whose range ends below it. Always < n_targets (and < KS_MAX_TARGETS),
  * whatever the table holds.
  */
-KS_INLINE __u32 ks_target_index(const struct ks_route *r, __u32 bucket)
+KS_ALWAYS_INLINE __u32 ks_target_index(const struct ks_route *r, __u32 bucket)
 {
 	__u32 n = r->n_targets, idx = 0;
 
@@ -55,13 +56,13 @@ KS_INLINE __u32 ks_target_index(const struct ks_route *r, __u32 bucket)
 }
 
 /* The shadow sample: the high half of the selection hash against the threshold. */
-KS_INLINE int ks_shadow_sampled(const struct ks_route *r, __u32 hash)
+KS_ALWAYS_INLINE int ks_shadow_sampled(const struct ks_route *r, __u32 hash)
 {
 	return r->shadow_shard != KS_NO_SHARD && (hash >> 16) < r->shadow_thresh;
 }
 
-KS_INLINE void ks_choose(const struct ks_route *r, const struct ks_header *h, __u32 flow_hash,
-			 const struct ks_pkt *p, struct ks_choice *c)
+KS_ALWAYS_INLINE void ks_choose(const struct ks_route *r, const struct ks_header *h,
+				__u32 flow_hash, const struct ks_pkt *p, struct ks_choice *c)
 {
 	__u32 idx;
 

@@ -25,16 +25,16 @@ uint32_t ref_flow_hash(int family, const uint8_t *saddr, const uint8_t *daddr, u
 {
 	uint64_t ports =
 	    (uint64_t)sport << 32 | (uint64_t)dport << 16 | (uint64_t)proto << 8 | (uint64_t)family;
-	uint64_t h;
+	uint64_t addrs;
 
 	if (family == 4) {
-		h = ref_mix64(((uint64_t)get32(saddr) << 32 | get32(daddr)) ^
-			      0x6b65797374656572ULL);
+		addrs = (uint64_t)get32(saddr) | (uint64_t)get32(daddr) << 32;
 	} else {
-		h = ref_mix64(fold(saddr) ^ 0x6b65797374656572ULL);
-		h = ref_mix64(h ^ fold(daddr));
+		uint64_t d = fold(daddr);
+
+		addrs = fold(saddr) ^ (d << 32 | d >> 32);
 	}
-	return (uint32_t)ref_mix64(h ^ ports);
+	return (uint32_t)ref_mix64(addrs ^ ports * 0xd6e8feb86659fd93ULL ^ 0x6b65797374656572ULL);
 }
 
 uint32_t ref_entity_hash(uint32_t entity)
