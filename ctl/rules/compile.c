@@ -99,18 +99,28 @@ void ks_cc_free(struct ks_cc *cc)
 	free(cc->shard_slots);
 	free(cc->routes);
 	free(cc->sorted);
+	free(cc->text_pool);
 }
 
-struct ks_compiled *ks_cc_build(const struct ks_cc *cc)
+struct ks_compiled *ks_cc_build(struct ks_cc *cc)
 {
 	struct ks_compiled *c = calloc(1, sizeof(*c));
-	size_t pool = cc->text_bytes, o = 0;
+	size_t pool = cc->text_len, o;
 	size_t n = cc->n_sorted;
+	char *strings;
 
 	if (!c)
 		return NULL;
+	/* Shard names go after the key texts, in the same buffer. */
 	for (__u32 i = 0; i < cc->n_shards; i++)
 		pool += cc->shards[i].name_len + 1;
+	strings = realloc(cc->text_pool, pool + 1);
+	if (!strings) {
+		free(c);
+		return NULL;
+	}
+	cc->text_pool = NULL;
+	c->strings = strings;
 	c->version = cc->version;
 	c->default_action = cc->default_action;
 	c->n_listeners = cc->n_listeners;
@@ -118,37 +128,36 @@ struct ks_compiled *ks_cc_build(const struct ks_cc *cc)
 	c->n_routes = (__u32)n;
 	c->listeners = calloc(cc->n_listeners + 1, sizeof(*c->listeners));
 	c->shards = calloc(cc->n_shards + 1, sizeof(*c->shards));
-	c->keys = calloc(n + 1, sizeof(*c->keys));
-	c->routes = calloc(n + 1, sizeof(*c->routes));
-	c->route_info = calloc(n + 1, sizeof(*c->route_info));
-	c->strings = malloc(pool + 1);
-	if (!c->listeners || !c->shards || !c->keys || !c->routes || !c->route_info ||
-	    !c->strings) {
+	c->keys = malloc((n + 1) * sizeof(*c->keys));
+	c->routes = malloc((n + 1) * sizeof(*c->routes));
+	c->route_info = malloc((n + 1) * sizeof(*c->route_info));
+	if (!c->listeners || !c->shards || !c->keys || !c->routes || !c->route_info) {
 		ks_compiled_free(c);
 		return NULL;
 	}
 	if (cc->n_listeners)
 		memcpy(c->listeners, cc->listeners, cc->n_listeners * sizeof(*c->listeners));
+	o = cc->text_len;
 	for (__u32 i = 0; i < cc->n_shards; i++) {
 		const struct ks_shard_def *d = &cc->shards[i];
 
-		memcpy(c->strings + o, d->name, d->name_len + 1);
-		c->shards[i].name = c->strings + o;
+		memcpy(strings + o, d->name, d->name_len + 1);
+		c->shards[i].name = strings + o;
 		o += d->name_len + 1;
 		c->shards[i].shard = d->shard;
 		c->shards[i].capacity = d->capacity;
 	}
+	/* Every byte of the route arrays is written: padding-free structs, calloc'd defs. */
 	for (size_t i = 0; i < n; i++) {
 		const struct ks_route_def *d = &cc->routes[cc->sorted[i].idx];
 
 		c->keys[i] = cc->sorted[i].key;
 		c->routes[i] = d->r;
 		c->routes[i].stats_slot = (__u32)i;
-		memcpy(c->strings + o, d->text, d->text_len);
-		c->strings[o + d->text_len] = '\0';
-		c->route_info[i].text = c->strings + o;
-		c->route_info[i].rule_index = (__u32)cc->sorted[i].idx;
-		o += d->text_len + 1;
+		c->route_info[i] = (struct ks_compiled_route){
+		    .text = strings + d->text_off,
+		    .rule_index = (__u32)cc->sorted[i].idx,
+		};
 	}
 	return c;
 }

@@ -25,9 +25,10 @@ struct ks_route_def {
 	__u64 key;
 	const char *text; /* the key as written (lives as long as the doc) */
 	__u32 text_len;
-	__u32 key_ord; /* position of "key" in the route object, for later errors */
-	bool has_key;  /* key is a valid string: takes part in duplicate checks */
-	bool textual;  /* hashed rather than a 0x literal */
+	size_t text_off; /* where build() finds its copy in text_pool */
+	__u32 key_ord;	 /* position of "key" in the route object, for later errors */
+	bool has_key;	 /* key is a valid string: takes part in duplicate checks */
+	bool textual;	 /* hashed rather than a 0x literal */
 };
 
 struct ks_key_ref {
@@ -58,7 +59,12 @@ struct ks_cc {
 	struct ks_route_def *routes; /* in rule order */
 	struct ks_key_ref *sorted;   /* routes with valid keys, by key then rule order */
 	size_t n_sorted;
-	size_t text_bytes; /* sum of key text lengths + NULs */
+	/*
+	 * Key texts copied as the routes are walked (in rule order, while they
+	 * are in cache), NUL-terminated; the table takes this buffer over.
+	 */
+	char *text_pool;
+	size_t text_len, text_cap;
 };
 
 void ks_cc_listeners(struct ks_cc *cc, const json_t *v);
@@ -74,8 +80,8 @@ void ks_cc_unknown_shard(struct ks_cc *cc, const json_t *name);
 /* Sort the routes' keys and report duplicates and hash collisions (routes frame pushed). */
 void ks_cc_check_keys(struct ks_cc *cc);
 
-/* The compiled table from a compilation without errors. */
-struct ks_compiled *ks_cc_build(const struct ks_cc *cc);
+/* The compiled table from a compilation without errors (takes text_pool). */
+struct ks_compiled *ks_cc_build(struct ks_cc *cc);
 
 void ks_cc_free(struct ks_cc *cc);
 

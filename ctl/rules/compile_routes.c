@@ -260,6 +260,30 @@ static void shadow(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj,
 	}
 }
 
+/* Append the key text to the pool the table will own. */
+static bool keep_text(struct ks_cc *cc, struct ks_route_def *d)
+{
+	size_t need = cc->text_len + d->text_len + 1;
+
+	if (need > cc->text_cap) {
+		size_t cap = cc->text_cap ? cc->text_cap : 1 << 16;
+		char *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(cc->text_pool, cap);
+		if (!p)
+			return false;
+		cc->text_pool = p;
+		cc->text_cap = cap;
+	}
+	memcpy(cc->text_pool + cc->text_len, d->text, d->text_len);
+	cc->text_pool[cc->text_len + d->text_len] = '\0';
+	d->text_off = cc->text_len;
+	cc->text_len = need;
+	return true;
+}
+
 static void route(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj)
 {
 	struct ks_walk *w = &cc->w;
@@ -297,7 +321,8 @@ static void route(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj)
 			d->textual = !ks_rules_key(d->text, d->text_len, &d->key);
 			d->key_ord = ord - 1;
 			d->has_key = true;
-			cc->text_bytes += d->text_len + 1;
+			if (!keep_text(cc, d))
+				ks_walk_error(w, "out of memory");
 			break;
 		case R_TO:
 			to = v;

@@ -5,7 +5,9 @@
  * may be any u64. So when jansson reports an integer too big, the parser
  * swaps that number's text for a same-length placeholder string and parses
  * again (a few times at most); the compiler asks ks_doc_bignum() for the
- * original text whenever it expects an integer and finds a string.
+ * original text whenever it expects an integer and finds a string. A rule
+ * set that itself contains strings looking like placeholders gets another
+ * placeholder letter, so a placeholder is never mistaken for the user's text.
  */
 #ifndef KEYSTEER_CTL_RULES_DOC_H
 #define KEYSTEER_CTL_RULES_DOC_H
@@ -21,7 +23,10 @@ struct ks_rules_doc {
 	json_t *root;
 	struct ks_json_arena *arena; /* owns root when set; else root is refcounted */
 	unsigned n_big;
-	char *big[KS_DOC_MAX_BIGNUMS]; /* original text of each out-of-range integer */
+	char *big[KS_DOC_MAX_BIGNUMS];	      /* original text of each out-of-range integer */
+	size_t big_start[KS_DOC_MAX_BIGNUMS]; /* where it is in the input */
+	size_t big_len[KS_DOC_MAX_BIGNUMS];
+	char marker; /* placeholders are "\u0001KS" + marker + index: see json_doc.c */
 };
 
 /* The original text when v stands for an integer jansson could not hold, else NULL. */

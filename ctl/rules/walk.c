@@ -150,8 +150,9 @@ int ks_walk_field(struct ks_walk *w, const char *name, const json_t *v, const ch
 	size_t n = 0;
 	const char *hint;
 
+	/* First letters differ for most pairs: skip strcmp for them. */
 	for (; fields[n]; n++)
-		if (strcmp(name, fields[n]) == 0)
+		if (name[0] == fields[n][0] && strcmp(name, fields[n]) == 0)
 			return (int)n;
 	if (strcmp(name, "$comment") == 0) {
 		ks_want_string(w, v);
@@ -263,17 +264,21 @@ bool ks_want_uint(struct ks_walk *w, const json_t *v, __u64 min, __u64 max, bool
 		  __u64 *out)
 {
 	char text[128];
-	const char *big = ks_doc_bignum(w->doc, v);
+	const char *big;
 	bool negative = false, too_big = false;
 	__u64 x = 0;
 
 	if (json_is_integer(v)) {
 		json_int_t i = json_integer_value(v);
 
+		if (i >= 0 && (__u64)i >= min && (__u64)i <= max) {
+			*out = (__u64)i; /* the common case: no formatting */
+			return true;
+		}
 		negative = i < 0;
 		x = negative ? 0 : (__u64)i;
 		snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, i);
-	} else if (big) {
+	} else if ((big = ks_doc_bignum(w->doc, v)) != NULL) {
 		negative = big[0] == '-';
 		if (!negative) {
 			errno = 0;
@@ -281,16 +286,16 @@ bool ks_want_uint(struct ks_walk *w, const json_t *v, __u64 min, __u64 max, bool
 			too_big = errno == ERANGE;
 		}
 		snprintf(text, sizeof(text), "%s", big);
+		if (!negative && !too_big && x >= min && x <= max) {
+			*out = x;
+			return true;
+		}
 	} else {
 		ks_walk_error(w, "expected an integer, got %s",
 			      ks_json_desc(w, v, text, sizeof(text)));
 		return false;
 	}
 
-	if (!negative && !too_big && x >= min && x <= max) {
-		*out = x;
-		return true;
-	}
 	if (range_msg)
 		ks_walk_error(w, "must be between %llu and %llu, got %s", (unsigned long long)min,
 			      (unsigned long long)max, text);
