@@ -357,6 +357,29 @@ static void route(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj)
 	}
 }
 
+/*
+ * The JSON arena lays the routes out one after the other in document order,
+ * each route's subtree contiguous, so the bytes from route i to route i+1
+ * are route i's objects, pairs and strings. Fetching the next route's bytes
+ * while this one compiles hides most of the cache misses of walking
+ * jansson's tree (about a fifth of the compile time). Only a hint: when the
+ * layout is otherwise (no arena), the distance test fails or the prefetch is
+ * merely useless.
+ */
+static void prefetch_route(const json_t *arr, size_t i, size_t n)
+{
+	uintptr_t a, b;
+
+	if (i + 1 >= n)
+		return;
+	a = (uintptr_t)json_array_get(arr, i);
+	b = (uintptr_t)json_array_get(arr, i + 1);
+	if (b <= a || b - a > 8192)
+		return;
+	for (uintptr_t p = a; p < b; p += 64)
+		__builtin_prefetch((const void *)p);
+}
+
 void ks_cc_routes(struct ks_cc *cc, const json_t *arr)
 {
 	struct ks_walk *w = &cc->w;
@@ -371,6 +394,7 @@ void ks_cc_routes(struct ks_cc *cc, const json_t *arr)
 		return;
 	}
 	for (size_t i = 0; i < cc->n_routes; i++) {
+		prefetch_route(arr, i + 1, cc->n_routes);
 		ks_walk_index(w, i);
 		route(cc, &cc->routes[i], json_array_get(arr, i));
 		ks_walk_pop(w);
