@@ -30,7 +30,7 @@ struct ks_compiled {
 	struct ks_listener_key *listeners; /* gen = 0 */
 
 	__u32 n_shards;
-	struct ks_compiled_shard *shards; /* index = shard id */
+	struct ks_compiled_shard *shards; /* index = shard id: ascending byte order of names */
 
 	/*
 	 * Routes sorted by key, ascending: keys[i] -> routes[i]. These two
