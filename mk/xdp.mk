@@ -9,3 +9,6 @@ $(BUILD)/obj/tests/bpf/xdp_fixture.o $(BUILD)/san/tests/bpf/xdp_fixture.o: \
 	$(BUILD)/bpf/ks_router.skel.h
 
 $(eval $(call cmocka_test,test_xdp_steer,tests/bpf/test_xdp_steer.c $(XDP_TEST_SUPPORT),-lbpf))
+$(eval $(call cmocka_test,test_xdp_parse,tests/bpf/test_xdp_parse.c $(XDP_TEST_SUPPORT),-lbpf))
+$(eval $(call cmocka_test,test_xdp_tcp,tests/bpf/test_xdp_tcp.c $(XDP_TEST_SUPPORT),-lbpf))
+$(eval $(call cmocka_test,test_xdp_nat,tests/bpf/test_xdp_nat.c $(XDP_TEST_SUPPORT),-lbpf))

@@ -62,7 +62,7 @@ void pkt_init(struct pkt_spec *s, int family, uint8_t proto, const char *src, co
 
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_layout *lay)
 {
-	size_t off = 0, l3, l4, l4hdr = 0, l3hdr, ext = s->v6_exthdr ? 8 : 0, seglen, total;
+	size_t off = 0, l3, l4, l4hdr = 0, l3hdr, ext = s->v6_ext ? 8 : 0, seglen, total;
 	int has_l4 = s->proto == 17 || s->proto == 6;
 
 	if (has_l4)
@@ -89,7 +89,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_
 	if (s->family == 6) {
 		put32(buf + l3, 6u << 28 | (uint32_t)s->tos << 20 | (s->flow_label & 0xfffff));
 		put16(buf + l3 + 4, (uint16_t)(ext + seglen));
-		buf[l3 + 6] = s->v6_exthdr ? s->v6_exthdr : s->proto;
+		buf[l3 + 6] = s->v6_ext ? s->v6_exthdr : s->proto;
 		buf[l3 + 7] = s->ttl;
 		memcpy(buf + l3 + 8, s->saddr, 16);
 		memcpy(buf + l3 + 24, s->daddr, 16);

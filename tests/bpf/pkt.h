@@ -32,7 +32,8 @@ struct pkt_spec {
 	uint8_t ip_opts[40];
 	int ip_opts_len; /* multiple of 4 */
 	uint32_t flow_label;
-	uint8_t v6_exthdr; /* nonzero: an 8-byte extension header of this type first */
+	int v6_ext; /* nonzero: an 8-byte extension header first, of type: */
+	uint8_t v6_exthdr;
 	uint8_t tcp_flags;
 	uint32_t seq, ack;
 	uint8_t tcp_opts[40];
