@@ -11,15 +11,26 @@ KSD_SRCS := ctl/daemon/loop.c ctl/daemon/log.c ctl/daemon/options.c ctl/daemon/a
 	ctl/daemon/ctl_server.c ctl/daemon/handlers.c ctl/daemon/stats.c \
 	ctl/daemon/metrics.c ctl/daemon/rules_adapter.c ctl/daemon/dp_memory.c \
 	ctl/ctlsock/ctlsock.c
-KSD_BPF_SRCS := ctl/daemon/dp_bpf.c ctl/daemon/dp_loader.c
 KSD_LIBS := -luring -lnats -lmicrohttpd -ljansson -lpthread
+# The BPF data plane needs the table backend, the loader and the next-hop
+# resolver; without them in the tree keysteerd is built for --no-dataplane only.
+KSD_BACKEND_HDRS := ctl/backend/backend.h ctl/backend/loader.h ctl/backend/counters.h \
+	ctl/backend/nh_glue.h ctl/nexthop/nexthop.h
+ifeq ($(words $(wildcard $(KSD_BACKEND_HDRS))),$(words $(KSD_BACKEND_HDRS)))
+KSD_BPF_SRCS := ctl/daemon/dp_bpf.c ctl/daemon/dp_loader.c
 KSD_DP_LIBS := -lbpf -lxdp -lelf -lz -lnl-route-3 -lnl-3
+ksd_dp_lib_srcs = $(ksd_backend_srcs) $(ksd_nexthop_srcs)
+else
+KSD_BPF_SRCS := ctl/daemon/dp_bpf_none.c
+KSD_DP_LIBS :=
+ksd_dp_lib_srcs =
+endif
 KSD_NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
 
 ksd_rules_srcs = $(or $(KS_RULES_SRCS),$(wildcard ctl/rules/*.c))
 ksd_backend_srcs = $(or $(KS_BACKEND_SRCS),$(wildcard ctl/backend/*.c))
 ksd_nexthop_srcs = $(or $(KS_NEXTHOP_SRCS),$(wildcard ctl/nexthop/*.c))
-ksd_lib_srcs = $(ksd_rules_srcs) $(ksd_backend_srcs) $(ksd_nexthop_srcs)
+ksd_lib_srcs = $(ksd_rules_srcs) $(ksd_dp_lib_srcs)
 ksd_libs = $(KSD_LIBS) $(KSD_DP_LIBS) $(KS_RULES_LIBS)
 ksd_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 ksd_san = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
@@ -84,11 +95,17 @@ check-daemon-ctl: $(KSD_IT_DEPS)
 # The NATS feed against a real nats-server (Debian package) on loopback.
 check-daemon-nats: $(KSD_IT_DEPS) $(BUILD)/tests/nats_tool
 	@$(call run_test,daemon-nats,bash tests/daemon/test_nats_feed.sh $(BUILD))
+# keysteerd owning the XDP router on veths in namespaces: SIGKILL under
+# traffic, atomic flip under traffic, detach.
+check-daemon-xdp: $(KSD_IT_DEPS) $(BUILD)/bpf/ks_router.bpf.o
+	@$(call run_test,daemon-xdp,bash tests/daemon/test_xdp.sh $(BUILD))
+
 # The real BPF tables (pinned maps through the table backend), no program.
 check-daemon-tables: $(KSD_IT_DEPS)
 	@$(call run_test,daemon-tables,bash tests/daemon/test_tables.sh $(BUILD))
-CHECK_TARGETS += check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables
-.PHONY: check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables
+CHECK_TARGETS += check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables \
+	check-daemon-xdp
+.PHONY: check-daemon-file check-daemon-ctl check-daemon-nats check-daemon-tables check-daemon-xdp
 
 # make bench-ctl: feed change -> flip latency on the real tables.
 $(BUILD)/tests/bench_ctl: $(call ksd_obj,tests/daemon/bench_ctl.c)
