@@ -12,3 +12,5 @@ $(eval $(call cmocka_test,test_xdp_steer,tests/bpf/test_xdp_steer.c $(XDP_TEST_S
 $(eval $(call cmocka_test,test_xdp_parse,tests/bpf/test_xdp_parse.c $(XDP_TEST_SUPPORT),-lbpf))
 $(eval $(call cmocka_test,test_xdp_tcp,tests/bpf/test_xdp_tcp.c $(XDP_TEST_SUPPORT),-lbpf))
 $(eval $(call cmocka_test,test_xdp_nat,tests/bpf/test_xdp_nat.c $(XDP_TEST_SUPPORT),-lbpf))
+# Runs in a network namespace of its own (unshare), with a veth pair it creates.
+$(eval $(call cmocka_test,test_xdp_nexthop,tests/bpf/test_xdp_nexthop.c $(XDP_TEST_SUPPORT),-lbpf))
