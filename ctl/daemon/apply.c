@@ -231,6 +231,17 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 
 	if (!version_allowed(ap, a, rollback)) {
 		a->result = KS_APPLY_REFUSED;
+		/*
+		 * Tables adopted from a previous run carry no names. The feed's
+		 * document of that same version supplies them (key texts, shard
+		 * names for stats and lookup); the tables are not touched.
+		 */
+		if (!ap->active && a->version == ap->active_version) {
+			ks_info("names of version %" PRIu64 " taken from %s", a->version,
+				a->source);
+			ap->active = c;
+			c = NULL;
+		}
 		goto done;
 	}
 

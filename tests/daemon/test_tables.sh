@@ -64,6 +64,10 @@ check "restart adopts version 2 from the maps" wait_version "$S" 2
 check "restart logged the adoption" grep -q "adopted the running data plane at version 2" "$DLOG"
 check "the feed's version 2 is not re-applied (refused as equal)" \
 	test "$(status_field "$S" '.rules.counts.applied')" = 0
+check "after the restart, stats name the keys again (from the feed's version 2)" \
+	test "$("$CTL" stats -j --socket "$S" | jq -r '.stats.total_keys')" = 2
+check "after the restart, lookup names the route" \
+	test "$("$CTL" lookup -j --socket "$S" k1 | jq -r '.key_text')" = k1
 publish "$F" 3 30
 check "version 3 applied after the restart" wait_version "$S" 3
 check "lookup after restart sees version 3" \
