@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The table backend's private state, shared by its source files. */
+#ifndef KS_BACKEND_INT_H
+#define KS_BACKEND_INT_H
+
+#include <stdarg.h>
+#include "backend/backend.h"
+#include "backend/route_diff.h"
+#include "backend/slots.h"
+
+/* Writes made to the inactive generation, replayed on the old one by reclaim. */
+struct ks_pending {
+	bool active;
+	__u32 n_route_upsert, n_route_delete;
+	struct ks_route_key *route_upsert_keys;
+	struct ks_route *route_upsert_vals;
+	struct ks_route_key *route_delete_keys;
+	__u32 n_release;
+	__u32 *release_slots; /* freed once the old generation drops their keys */
+	__u32 n_listener_upsert, n_listener_delete;
+	struct ks_listener_key listener_upsert_keys[KS_MAX_LISTENERS];
+	struct ks_listener listener_upsert_vals[KS_MAX_LISTENERS];
+	struct ks_listener_key listener_delete_keys[KS_MAX_LISTENERS];
+	__u32 n_shard_ids;
+	__u32 shard_ids[KS_MAX_SHARDS]; /* rewritten from the applied state */
+	bool config;
+};
+
+struct ks_backend {
+	struct ks_maps m;
+	char pin_root[256];
+	char err[512];
+	__u16 gue_port;
+	ks_backend_nh_fn nh_lookup;
+	void *nh_ctx;
+
+	/* The applied rule set, as both generations hold it after a reclaim. */
+	__u32 active;
+	struct ks_config config;
+	struct ks_route_table routes;
+	__u32 n_listeners;
+	struct ks_listener_key listener_keys[KS_MAX_LISTENERS]; /* gen = 0 */
+	struct ks_listener listener_vals[KS_MAX_LISTENERS];
+	__u32 n_shards;			       /* ids in use: [0, n_shards) */
+	struct ks_shard shards[KS_MAX_SHARDS]; /* next-hop block included */
+
+	struct ks_slots slots;
+	struct ks_pending pending;
+};
+
+void ks_backend_seterr(struct ks_backend *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+__u64 ks_now_ns(void);
+void ks_pending_clear(struct ks_pending *p);
+
+/* Write the shards, config and routes of the pending set into generation gen. */
+int ks_backend_write_gen(struct ks_backend *b, __u32 gen, __u32 *calls);
+/* The one store that switches the fast path to generation gen. */
+int ks_backend_flip(struct ks_backend *b, __u32 gen);
+
+/* Rebuild the applied state from the maps; queue a repair of the other generation. */
+int ks_backend_recover(struct ks_backend *b);
+
+/* Wait for an RCU grace period: every XDP program run that began before has ended. */
+int ks_rcu_grace(void);
+
+#endif
