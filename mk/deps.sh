@@ -11,6 +11,7 @@ PACKAGES=(
 	iproute2 ethtool iputils-ping tcpdump
 	python3-jsonschema
 	jq curl
+	dpdk dpdk-dev libdpdk-dev
 )
 
 if [ "$(id -u)" != 0 ]; then
