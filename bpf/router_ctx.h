@@ -20,10 +20,9 @@
 
 struct ks_rctx {
 	struct ks_pkt p;
-	const struct ks_config *cfg; /* of the active generation */
-	__u32 gen;		     /* active generation, read once */
-	__u32 len;		     /* frame length as received (byte counters) */
-	__u32 flow_hash;	     /* ks_flow_hash(&p), once computed */
+	__u32 gen;	 /* active generation, read once */
+	__u32 len;	 /* frame length as received (byte counters) */
+	__u32 flow_hash; /* ks_flow_hash(&p), once computed */
 };
 
 /* Packet bounds, re-read after anything that moves the head. */

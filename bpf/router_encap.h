@@ -17,7 +17,8 @@ static __always_inline __u32 ks_encap(struct xdp_md *ctx, const struct ks_rctx *
 				      const struct ks_shard *sh)
 {
 	struct ks_tunnel t;
-	__be16 gue_port = r->cfg->gue_port ? r->cfg->gue_port : ks_htons(KS_DEFAULT_GUE_PORT);
+	const struct ks_config *cfg = bpf_map_lookup_elem(&ks_config, &r->gen);
+	__be16 gue_port = cfg && cfg->gue_port ? cfg->gue_port : ks_htons(KS_DEFAULT_GUE_PORT);
 	int delta = (int)r->p.l3_off - KS_ETH_HLEN - (int)ks_tunnel_hlen(sh->steer, sh->family);
 	void *data, *end;
 

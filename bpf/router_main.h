@@ -90,7 +90,7 @@ static __always_inline int ks_route_pinned(struct ks_rctx *r, const struct ks_fl
 {
 	const struct ks_shard *sh = ks_shard_get(r->gen, f->shard);
 
-	r->flow_hash = ks_flow_hash(&r->p);
+	r->flow_hash = f->flow_hash;
 	if (!sh || !ks_shard_holds(sh, f)) {
 		sh = ks_shard_get(f->gen & (KS_GENERATIONS - 1), f->shard);
 		if (!sh || !ks_shard_holds(sh, f)) {
@@ -147,6 +147,7 @@ static __always_inline int ks_route_syn(struct xdp_md *ctx, struct ks_rctx *r,
 	nf.state = KS_FLOW_OPEN;
 	nf.stats_slot = route->stats_slot;
 	nf.target = c.target;
+	nf.flow_hash = r->flow_hash;
 	ks_flow_pin(&r->p, fk, &nf);
 	d->sh = sh;
 	d->shard = c.shard;

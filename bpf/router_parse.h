@@ -9,7 +9,7 @@
 
 #include "router_ctx.h"
 
-/* Read ks_active once and the generation's config: 0, or -1 when unreadable. */
+/* Read ks_active once: the generation this packet is decided by. */
 static __always_inline int ks_load_generation(struct ks_rctx *r)
 {
 	__u32 zero = 0;
@@ -18,8 +18,16 @@ static __always_inline int ks_load_generation(struct ks_rctx *r)
 	if (!a)
 		return -1;
 	r->gen = a->gen & (KS_GENERATIONS - 1);
-	r->cfg = bpf_map_lookup_elem(&ks_config, &r->gen);
-	return r->cfg ? 0 : -1;
+	return 0;
+}
+
+/*
+ * The generation's config, read where it is needed (the default action, the
+ * GUE port): the pinned TCP path needs neither. An array slot always exists.
+ */
+static __always_inline const struct ks_config *ks_config_of(const struct ks_rctx *r)
+{
+	return bpf_map_lookup_elem(&ks_config, &r->gen);
 }
 
 /* Is (destination address, port, protocol) a listener of the active generation? */

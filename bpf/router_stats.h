@@ -53,8 +53,10 @@ static __always_inline void ks_count_steered(__u32 shard, __u32 slot, __u32 targ
  */
 static __always_inline int ks_default(const struct ks_rctx *r, __u32 cause)
 {
+	const struct ks_config *cfg = bpf_map_lookup_elem(&ks_config, &r->gen);
+
 	ks_count(cause, r->len);
-	if (r->cfg->default_action == KS_DEFAULT_PASS) {
+	if (cfg && cfg->default_action == KS_DEFAULT_PASS) {
 		ks_count(KS_R_DEFAULT_PASS, r->len);
 		return XDP_PASS;
 	}

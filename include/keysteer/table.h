@@ -216,8 +216,9 @@ struct ks_flow {
 	__u32 stats_slot;   /* the route's ks_key_stats slot */
 	__u8 target;        /* index of the chosen target within the route */
 	__u8 pad[3];
+	__u32 flow_hash;    /* the connection's flow hash (outer source port) */
 };
-KS_STATIC_ASSERT(sizeof(struct ks_flow) == 32, "flow entry layout");
+KS_STATIC_ASSERT(sizeof(struct ks_flow) == 36, "flow entry layout");
 
 /*
  * The NAT reverse table (ks_nat_rev, an LRU hash seen by every CPU, written
