@@ -232,6 +232,8 @@ int ks_ctlsock_call(const char *path, const json_t *req, json_t **resp, int time
 			off += (size_t)n;
 		else if (n < 0 && errno == EAGAIN)
 			rc = wait_fd(fd, POLLOUT, deadline);
+		else if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			rc = -EACCES; /* closed on us before we could ask: refused */
 		else
 			rc = n < 0 ? -errno : -EPIPE;
 	}

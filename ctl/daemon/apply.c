@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "daemon/feed.h"
+#include "daemon/incremental.h"
+#include "daemon/index_worker.h"
 #include "daemon/log.h"
 #include "daemon/rules_adapter.h"
 
@@ -54,6 +56,7 @@ int ks_applier_init(struct ks_applier *ap, struct ks_dataplane *dp, int history,
 {
 	memset(ap, 0, sizeof(*ap));
 	ap->dp = dp;
+	ap->incremental = true;
 	ap->ring_cap = history > 0 ? history : 1;
 	ap->ring = calloc((size_t)ap->ring_cap, sizeof(*ap->ring));
 	ap->keep_cap = keep;
@@ -79,6 +82,7 @@ void ks_applier_free(struct ks_applier *ap)
 		kept_clear(&ap->kept[i]);
 	free(ap->kept);
 	ks_compiled_free(ap->active);
+	ksd_index_free(ap->index);
 	free(ap->active_source);
 	memset(ap, 0, sizeof(*ap));
 }
@@ -205,13 +209,20 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 	bool rollback = flags & KS_APPLY_ROLLBACK;
 	uint64_t t0 = mono_ns();
 	struct ks_compiled *c = NULL;
+	struct ksd_doc_index *new_index = NULL;
+	bool index_pending = false;
 
 	a->source = strdup(source ? source : "unknown");
 	a->doc_bytes = len;
 	a->rollback = rollback;
 	a->revision = revision;
 
-	if (ks_rules_compile_text(text, len, &c, a->errors) < 0 || !c) {
+	/* A change of a few routes in place: compile just those (incremental.h). */
+	if (ap->index && ap->active && !rollback &&
+	    ksd_compile_incremental(ap->index, ap->active, text, len, &c, &new_index,
+				    &a->routes_compiled) == 0) {
+		a->incremental = true;
+	} else if (ks_rules_compile_text(text, len, &c, a->errors) < 0 || !c) {
 		a->result = KS_APPLY_REJECTED;
 		if (json_array_size(a->errors) == 0)
 			add_error(a, "rule set rejected");
@@ -220,6 +231,8 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 		a->has_version = a->version != 0;
 		goto done;
 	}
+	if (!a->incremental)
+		a->routes_compiled = c->n_routes;
 	uint64_t t1 = mono_ns();
 	a->compile_ns = t1 - t0;
 	a->version = c->version;
@@ -241,6 +254,8 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 				a->source);
 			ap->active = c;
 			c = NULL;
+			ap->index_seq++;
+			index_pending = true;
 		}
 		goto done;
 	}
@@ -266,8 +281,20 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 	ap->active_source = strdup(a->source);
 	ap->active_since_ms = a->time_ms;
 	keep_doc(ap, a->version, text, len, a->source);
+	/* text may have been a kept copy that keep_doc replaced: use the new one. */
+	if (ap->keep_len > 0 && ap->kept[0].version == a->version && ap->kept[0].text) {
+		text = ap->kept[0].text;
+		len = ap->kept[0].len;
+	}
+	/* The index of what is now applied, for the next change. */
+	ksd_index_free(ap->index);
+	ap->index = new_index;
+	new_index = NULL;
+	ap->index_seq++;
+	index_pending = !a->incremental;
 
 done:
+	ksd_index_free(new_index);
 	ks_compiled_free(c);
 	a->total_ns = mono_ns() - t0;
 	ap->count[a->result]++;
@@ -292,6 +319,14 @@ done:
 	/* Acknowledged: now the old generation can catch up. */
 	if (a->result == KS_APPLY_APPLIED && ap->dp->ops->reclaim)
 		ap->dp->ops->reclaim(ap->dp);
+	if (index_pending && ap->incremental) {
+		/* After the ack: it costs about one full parse. */
+		if (ap->index_worker)
+			ksd_index_worker_submit(ap->index_worker, text, len, ap->active,
+						ap->index_seq);
+		else
+			ap->index = ksd_index_build(text, len, ap->active);
+	}
 	return a;
 }
 
@@ -319,6 +354,8 @@ json_t *ks_attempt_to_json(const struct ks_attempt *a)
 	json_object_set_new(o, "listeners", json_integer(a->n_listeners));
 	json_object_set_new(o, "table_bytes", json_integer((json_int_t)a->table_bytes));
 	json_object_set_new(o, "entries_written", json_integer((json_int_t)a->entries_written));
+	json_object_set_new(o, "compile", json_string(a->incremental ? "incremental" : "full"));
+	json_object_set_new(o, "routes_compiled", json_integer(a->routes_compiled));
 	json_object_set_new(o, "compile_ms", json_real(a->compile_ns / 1e6));
 	json_object_set_new(o, "write_ms", json_real(a->write_ns / 1e6));
 	json_object_set_new(o, "total_ms", json_real(a->total_ns / 1e6));
@@ -337,6 +374,8 @@ json_t *ks_applier_status_json(const struct ks_applier *ap)
 			    ap->active_source ? json_string(ap->active_source) : json_null());
 	json_object_set_new(o, "active_since_ms", json_integer(ap->active_since_ms));
 	json_object_set_new(o, "high_water", json_integer((json_int_t)ap->high_water));
+	/* Whether the next small change can be compiled incrementally. */
+	json_object_set_new(o, "incremental_ready", json_boolean(ap->index != NULL));
 	if (ap->active) {
 		json_object_set_new(o, "routes", json_integer(ap->active->n_routes));
 		json_object_set_new(o, "shards", json_integer(ap->active->n_shards));
@@ -358,4 +397,18 @@ json_t *ks_applier_status_json(const struct ks_applier *ap)
 	}
 	json_object_set_new(o, "attempts", hist);
 	return o;
+}
+
+void ks_applier_index_done(void *arg, struct ksd_doc_index *idx, uint64_t seq)
+{
+	struct ks_applier *ap = arg;
+	/* Only the index of what is applied now is of use. */
+	if (!idx || seq != ap->index_seq || !ap->active ||
+	    ksd_index_version(idx) != ap->active_version) {
+		ksd_index_free(idx);
+		return;
+	}
+	ksd_index_free(ap->index);
+	ap->index = idx;
+	ks_debug("incremental index ready for version %" PRIu64, ap->active_version);
 }

@@ -15,6 +15,9 @@
 
 #include "daemon/dataplane.h"
 
+struct ksd_doc_index;
+struct ksd_index_worker;
+
 enum ks_apply_result {
 	KS_APPLY_APPLIED = 0,
 	KS_APPLY_REJECTED, /* the rule set is invalid */
@@ -40,7 +43,9 @@ struct ks_attempt {
 	uint64_t compile_ns, write_ns, total_ns;
 	uint64_t entries_written;
 	bool rollback;
-	uint64_t revision; /* feed revision (NATS), 0 when none */
+	bool incremental;	  /* only the changed routes were compiled */
+	unsigned routes_compiled; /* route objects compiled */
+	uint64_t revision;	  /* feed revision (NATS), 0 when none */
 };
 
 json_t *ks_attempt_to_json(const struct ks_attempt *a);
@@ -78,7 +83,16 @@ struct ks_applier {
 
 	void (*on_attempt)(void *arg, const struct ks_attempt *a);
 	void *hook_arg;
+
+	/* Incremental compile (incremental.h): the index of the applied text. */
+	bool incremental; /* enabled */
+	struct ksd_doc_index *index;
+	struct ksd_index_worker *index_worker; /* NULL: build the index inline */
+	uint64_t index_seq;
 };
+
+/* The index worker's completion (ksd_index_done_fn); arg is the applier. */
+void ks_applier_index_done(void *arg, struct ksd_doc_index *idx, uint64_t seq);
 
 int ks_applier_init(struct ks_applier *ap, struct ks_dataplane *dp, int history, int keep);
 void ks_applier_free(struct ks_applier *ap);

@@ -15,6 +15,7 @@
 
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
+#include "daemon/index_worker.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 
@@ -170,6 +171,8 @@ int main(int argc, char **argv)
 		ks_err("out of memory");
 		goto out;
 	}
+	d.applier.incremental = !d.opt.full_compile;
+	d.applier.index_worker = ksd_index_worker_new(d.loop, ks_applier_index_done, &d.applier);
 	d.applier.on_attempt = on_attempt;
 	d.applier.hook_arg = &d;
 	if (d.applier.active_version)
@@ -213,6 +216,8 @@ out:
 		/* The tables and the program stay: closing is not detaching. */
 		d.dp->ops->close(d.dp);
 	}
+	ksd_index_worker_free(d.applier.index_worker);
+	d.applier.index_worker = NULL;
 	ks_applier_free(&d.applier);
 	ks_loop_del(d.loop, d.sigwatch);
 	if (d.sigfd >= 0)

@@ -56,6 +56,8 @@ static const struct opt_def opts[] = {
      "route table capacity, both generations together"},
     {"no-dataplane", OPT_FLAG, OFF(no_dataplane), NULL, NULL,
      "follow the feed and compile, but load and touch no BPF state (dry run)"},
+    {"full-compile", OPT_FLAG, OFF(full_compile), NULL, NULL,
+     "always compile whole rule sets (no incremental compile of changed routes)"},
     {"maps-only", OPT_FLAG, OFF(maps_only), NULL, NULL,
      "own the pinned tables but load and attach no program (benchmarks, external loader)"},
     {"help", OPT_FLAG, OFF(help), NULL, NULL, "show this help"},

@@ -32,8 +32,10 @@ struct ks_options {
 	int top_keys;	   /* keys exported one by one in metrics */
 	int max_routes;	   /* capacity of the route table (both generations) */
 	bool no_dataplane;
-	bool maps_only; /* own the pinned tables, load no program */ /* follow the feed and compile,
-									touch no BPF state */
+	bool maps_only;
+	bool full_compile; /* no incremental compile of small changes */
+	    /* own the pinned tables, load no program */ /* follow the feed and compile,
+	  touch no BPF state */
 	bool help;
 };
 

@@ -19,13 +19,18 @@ run() { # run KEYS MODE N MAX_ROUTES
 	local keys=$1 mode=$2 n=$3 max=$4
 	rm -rf "$PIN"
 	start_daemon "$S" "$T/d.log" --maps-only --pin-root "$PIN" --max-routes "$max" \
-		--feed "file:$F" --metrics off --log-level info >/dev/null
+		--feed "file:$F" --metrics off --log-level info --history 256 >/dev/null
 	"$B" "$PIN" "$F" "$keys" "$mode" "$n"
-	# The daemon's own breakdown of its last attempts (compile vs write+flip).
-	"$CTL" status -j --socket "$S" | jq -r '[.rules.attempts[] | select(.result == "applied")]
-		| "  daemon: compile p50 \(map(.compile_ms) | sort | .[length/2|floor] | . * 10 | round / 10) ms,"
-		+ " write+flip p50 \(map(.write_ms) | sort | .[length/2|floor] | . * 100 | round / 100) ms,"
-		+ " entries written (last) \(.[0].entries_written)"'
+	# The daemon's own breakdown of the counted attempts: compile (JSON parse
+	# and compile) against write+flip (diff, map writes, the flip).
+	"$CTL" status -j --socket "$S" | jq -r --argjson n "$n" '
+		def pct(p): sort | .[((length - 1) * p) | floor];
+		[.rules.attempts[] | select(.result == "applied")][:$n] as $a
+		| "  in keysteerd: compile p50 \($a | map(.compile_ms) | pct(0.5) | . * 10 | round / 10) ms"
+		+ " p99 \($a | map(.compile_ms) | pct(0.99) | . * 10 | round / 10) ms;"
+		+ " write+flip p50 \($a | map(.write_ms) | pct(0.5) | . * 100 | round / 100) ms"
+		+ " p99 \($a | map(.write_ms) | pct(0.99) | . * 100 | round / 100) ms;"
+		+ " map entries written per change \($a[0].entries_written)"'
 	stop_daemon "$DPID"
 	rm -f "$S"
 }

@@ -25,6 +25,7 @@
 #include "daemon/apply.h"
 #include "daemon/ctl_server.h"
 #include "daemon/feed.h"
+#include "daemon/incremental.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/options.h"
@@ -508,6 +509,235 @@ static void test_apply_versions_and_rollback(void **state)
 	dp->ops->close(dp);
 }
 
+/* ---------- incremental compile ---------- */
+
+#define INC_ROUTES 300
+#define INC_SHARDS 8
+
+struct inc_doc {
+	unsigned long version;
+	unsigned n;
+	int w1[INC_ROUTES + 1], t0[INC_ROUTES + 1], t1[INC_ROUTES + 1];
+	char key[INC_ROUTES + 1][32];
+	int vip_last; /* shard s0's VIP */
+	bool bad_shard;
+};
+
+static void inc_init(struct inc_doc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->version = 10;
+	d->n = INC_ROUTES;
+	d->vip_last = 1;
+	for (unsigned i = 0; i <= INC_ROUTES; i++) {
+		d->w1[i] = 1 + (int)(i % 5);
+		d->t0[i] = (int)(i % INC_SHARDS);
+		d->t1[i] = (int)((i + 3) % INC_SHARDS);
+		snprintf(d->key[i], sizeof(d->key[i]), i % 7 == 0 ? "0x%x" : "Svc/%u/cell", i + 1);
+	}
+}
+
+/* The document, with a comment member and the version in the middle. */
+static char *inc_text(const struct inc_doc *d)
+{
+	size_t cap = 1 << 20, n = 0;
+	char *b = malloc(cap);
+	n +=
+	    (size_t)snprintf(b + n, cap - n,
+			     "{\n  \"schema\": \"keysteer/v1\",\n  \"$comment\": \"unit\",\n"
+			     "  \"listeners\": [{\"vip\": \"10.0.0.1\", \"port\": 7000, \"proto\": "
+			     "\"udp\"}],\n  \"version\": %lu,\n  \"shards\": {",
+			     d->version);
+	for (int s = 0; s < INC_SHARDS; s++)
+		n += (size_t)snprintf(b + n, cap - n,
+				      "%s\"s%d\": {\"vip\": \"10.1.0.%d\", \"port\": 8080}",
+				      s ? ", " : "", s, s == 0 ? d->vip_last : 10 + s);
+	n += (size_t)snprintf(b + n, cap - n, "},\n  \"routes\": [\n");
+	for (unsigned i = 0; i < d->n; i++)
+		n += (size_t)snprintf(
+		    b + n, cap - n,
+		    "    {\"key\": \"%s\", \"to\": [{\"shard\": \"s%d\", \"weight\": 3}, "
+		    "{\"shard\": \"%s%d\", \"weight\": %d}]%s}%s\n",
+		    d->key[i], d->t0[i], d->bad_shard && i == 42 ? "nope" : "s", d->t1[i], d->w1[i],
+		    i % 11 == 0 ? ", \"sticky\": \"entity\"" : "", i + 1 < d->n ? "," : "");
+	snprintf(b + n, cap - n, "  ],\n  \"default\": \"drop\"\n}\n");
+	return b;
+}
+
+static struct ks_compiled *full_compile(const char *text)
+{
+	json_t *errs = json_array();
+	struct ks_compiled *c = NULL;
+	ks_rules_compile_text(text, strlen(text), &c, errs);
+	json_decref(errs);
+	return c;
+}
+
+static void assert_same_compiled(const struct ks_compiled *a, const struct ks_compiled *b)
+{
+	assert_int_equal(a->version, b->version);
+	assert_int_equal(a->default_action, b->default_action);
+	assert_int_equal(a->n_listeners, b->n_listeners);
+	assert_memory_equal(a->listeners, b->listeners, sizeof(*a->listeners) * a->n_listeners);
+	assert_int_equal(a->n_shards, b->n_shards);
+	for (uint32_t i = 0; i < a->n_shards; i++) {
+		assert_string_equal(a->shards[i].name, b->shards[i].name);
+		assert_memory_equal(&a->shards[i].shard, &b->shards[i].shard,
+				    sizeof(a->shards[i].shard));
+	}
+	assert_int_equal(a->n_routes, b->n_routes);
+	assert_memory_equal(a->keys, b->keys, sizeof(*a->keys) * a->n_routes);
+	assert_memory_equal(a->routes, b->routes, sizeof(*a->routes) * a->n_routes);
+	for (uint32_t i = 0; i < a->n_routes; i++) {
+		assert_string_equal(a->route_info[i].text, b->route_info[i].text);
+		assert_int_equal(a->route_info[i].rule_index, b->route_info[i].rule_index);
+	}
+}
+
+/*
+ * Try the incremental compile of d against (idx, prev). want_ok: it must
+ * apply, and its result must equal a full compile byte for byte. On success
+ * *prev and *idx move on to the new document.
+ */
+static void inc_step(struct ksd_doc_index **idx, struct ks_compiled **prev, const struct inc_doc *d,
+		     bool want_ok, unsigned want_changed)
+{
+	char *text = inc_text(d);
+	struct ks_compiled *inc = NULL;
+	struct ksd_doc_index *nidx = NULL;
+	unsigned changed = 0;
+	int rc = ksd_compile_incremental(*idx, *prev, text, strlen(text), &inc, &nidx, &changed);
+	if (!want_ok) {
+		assert_int_equal(rc, -1);
+		assert_null(inc);
+		assert_null(nidx);
+		free(text);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(changed, want_changed);
+	struct ks_compiled *full = full_compile(text);
+	assert_non_null(full);
+	assert_same_compiled(inc, full);
+	ks_compiled_free(full);
+	ks_compiled_free(*prev);
+	ksd_index_free(*idx);
+	*prev = inc;
+	*idx = nidx;
+	free(text);
+}
+
+static void test_incremental_matches_full(void **state)
+{
+	(void)state;
+	struct inc_doc d;
+	inc_init(&d);
+	char *text = inc_text(&d);
+	struct ks_compiled *prev = full_compile(text);
+	assert_non_null(prev);
+	struct ksd_doc_index *idx = ksd_index_build(text, strlen(text), prev);
+	free(text);
+	assert_non_null(idx);
+	assert_int_equal(ksd_index_version(idx), 10);
+
+	/* One route's weight, with the version: one route compiled. */
+	d.version = 11;
+	d.w1[17] = 9;
+	inc_step(&idx, &prev, &d, true, 1);
+	/* Two routes' targets, one of them a hex key; a version of more digits. */
+	d.version = 1000;
+	d.t0[0] = 5;
+	d.t1[150] = 2;
+	inc_step(&idx, &prev, &d, true, 2);
+	/* The last route and the first again (index spans moved on). */
+	d.version = 1001;
+	d.w1[INC_ROUTES - 1] = 7;
+	d.w1[0] = 8;
+	inc_step(&idx, &prev, &d, true, 2);
+
+	/* Declined: a key renamed, a route added or removed, a shard moved, an
+	 * invalid route (the full compile must report it), the same version. */
+	struct inc_doc e = d;
+	e.version++;
+	snprintf(e.key[5], sizeof(e.key[5]), "Renamed/5");
+	inc_step(&idx, &prev, &e, false, 0);
+	e = d;
+	e.version++;
+	e.n = INC_ROUTES - 1;
+	inc_step(&idx, &prev, &e, false, 0);
+	e = d;
+	e.version++;
+	e.vip_last = 99;
+	inc_step(&idx, &prev, &e, false, 0);
+	e = d;
+	e.version++;
+	e.bad_shard = true;
+	inc_step(&idx, &prev, &e, false, 0);
+	/* Half a document. */
+	text = inc_text(&d);
+	struct ks_compiled *inc = NULL;
+	struct ksd_doc_index *nidx = NULL;
+	unsigned changed;
+	assert_int_equal(
+	    ksd_compile_incremental(idx, prev, text, strlen(text) / 2, &inc, &nidx, &changed), -1);
+	free(text);
+
+	/* Only the version: no route compiled. */
+	d.version = 1002;
+	inc_step(&idx, &prev, &d, true, 0);
+	/* Still in step after the declined ones. */
+	d.version = 1003;
+	d.w1[99] = 2;
+	inc_step(&idx, &prev, &d, true, 1);
+	ks_compiled_free(prev);
+	ksd_index_free(idx);
+}
+
+/* Through the applier: incremental when it can, full otherwise; same tables. */
+static void test_incremental_in_applier(void **state)
+{
+	(void)state;
+	struct ks_dataplane *dp = ks_dp_memory_open();
+	struct ks_applier ap;
+	assert_int_equal(ks_applier_init(&ap, dp, 8, 2), 0);
+	struct inc_doc d;
+	inc_init(&d);
+	char *text = inc_text(&d);
+	const struct ks_attempt *a = ks_applier_apply(&ap, text, strlen(text), "t", 0, 0);
+	free(text);
+	assert_int_equal(a->result, KS_APPLY_APPLIED);
+	assert_false(a->incremental);
+	assert_non_null(ap.index); /* built inline: no worker */
+
+	d.version = 12;
+	d.w1[3] = 9;
+	text = inc_text(&d);
+	a = ks_applier_apply(&ap, text, strlen(text), "t", 0, 0);
+	assert_int_equal(a->result, KS_APPLY_APPLIED);
+	assert_true(a->incremental);
+	assert_int_equal(a->routes_compiled, 1);
+	struct ks_compiled *full = full_compile(text);
+	assert_same_compiled(ap.active, full);
+	ks_compiled_free(full);
+	/* The same text again: refused (equal version), tables unchanged. */
+	a = ks_applier_apply(&ap, text, strlen(text), "t", 0, 0);
+	assert_int_equal(a->result, KS_APPLY_REFUSED);
+	free(text);
+
+	/* A bad route: the full compile reports it with its real path. */
+	d.version = 13;
+	d.bad_shard = true;
+	text = inc_text(&d);
+	a = ks_applier_apply(&ap, text, strlen(text), "t", 0, 0);
+	free(text);
+	assert_int_equal(a->result, KS_APPLY_REJECTED);
+	assert_false(a->incremental);
+	assert_non_null(strstr(json_string_value(json_array_get(a->errors, 0)), "routes[42]"));
+	assert_int_equal(ap.active_version, 12);
+	ks_applier_free(&ap);
+	dp->ops->close(dp);
+}
+
 /* ---------- file feed ---------- */
 
 struct delivered {
@@ -646,6 +876,8 @@ int main(void)
 	    cmocka_unit_test(test_ctlsock_roundtrip_and_mode),
 	    cmocka_unit_test(test_ctlsock_peer_check),
 	    cmocka_unit_test(test_apply_versions_and_rollback),
+	    cmocka_unit_test(test_incremental_matches_full),
+	    cmocka_unit_test(test_incremental_in_applier),
 	    cmocka_unit_test(test_file_feed),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -73,13 +73,27 @@ check "version 3 applied after the restart" wait_version "$S" 3
 check "lookup after restart sees version 3" \
 	test "$("$CTL" lookup -j --socket "$S" k1 | jq -r '.targets[0].vip')" = 10.1.0.30
 
+# A change of one route's weights in place: compiled incrementally once the
+# index of version 3 is built (in the background), same tables as a full compile.
+for _ in $(seq 100); do
+	[ "$(status_field "$S" .rules.incremental_ready)" = true ] && break
+	sleep 0.1
+done
+check "incremental index ready" test "$(status_field "$S" .rules.incremental_ready)" = true
+sed 's/"version":3,/"version":4,/; s/"weight":3/"weight":1/' "$F" >"$F.tmp" && mv "$F.tmp" "$F"
+check "version 4 applied" wait_version "$S" 4
+check "compiled incrementally, one route" \
+	test "$(status_field "$S" '.rules.attempts[0] | "\(.compile) \(.routes_compiled)"')" = "incremental 1"
+check "the incremental result in the maps: k1 now 50/50" \
+	test "$("$CTL" lookup -j --socket "$S" k1 | jq -c '[.targets[] | .buckets_last]')" = '[32767,65535]'
+
 # SIGTERM leaves the tables; detach removes them.
 stop_daemon "$DPID"
 check "SIGTERM exits 0" test "$RC" = 0
 check "tables stay after SIGTERM" test -e "$PIN/ks_active"
 start_daemon "$S" "$DLOG.3" "${DARGS[@]}"
 DLOG=$DLOG.3
-check "adopted again (version 3)" wait_version "$S" 3
+check "adopted again (version 4)" wait_version "$S" 4
 check "detach" "$CTL" detach --socket "$S"
 for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 check "daemon gone after detach" bash -c "! kill -0 $DPID 2>/dev/null"
