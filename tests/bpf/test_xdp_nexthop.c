@@ -200,7 +200,8 @@ static void fib_failures_pass(void **state)
 	(void)state;
 	expect_passed("10.99.0.1", 0, if_t0, KS_R_NO_NEXTHOP); /* no route */
 	expect_passed("10.4.0.1", 0, if_t0, KS_R_NO_NEXTHOP);  /* no neighbour yet */
-	expect_passed("10.3.0.1", 600, if_t0, KS_R_MTU);       /* route MTU 600 (locked: forwarding uses it) */
+	expect_passed("10.3.0.1", 600, if_t0,
+		      KS_R_MTU); /* route MTU 600 (locked: forwarding uses it) */
 }
 
 /* The same route with a packet that fits its MTU: steered. */
