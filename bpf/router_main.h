@@ -7,10 +7,11 @@
  *   parse (keysteer/parse.h)          not UDP/TCP over IP, fragment, v6 ext
  *                                     header, malformed: counted, XDP_PASS
  *   ks_active once -> generation
+ *   TCP, not a SYN: pinned?           yes: to the pinned VIP (no listener lookup)
  *   listener?  no: NAT reply?         translated back, or XDP_PASS untouched
- *   UDP: routing header in payload    TCP: pinned connection, else SYN option
+ *   UDP: routing header in payload    TCP SYN: the kind-253 option
  *   route (key, generation)           unknown key / no header: rule default
- *   target (keysteer/select.h)        shadow sample: metadata + XDP_PASS
+ *   target (keysteer/select.h)        UDP shadow sample: metadata + XDP_PASS
  *   shard -> steer (router_steer.h)   GUE / IP-in-IP / NAT, XDP_TX or redirect
  */
 #ifndef KS_ROUTER_MAIN_H
