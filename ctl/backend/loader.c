@@ -60,6 +60,12 @@ static __u32 wanted_size(const struct ks_loader_opts *o, const char *name)
 		if (cap)
 			return cap + cap / 8 + 1;
 	}
+	/* Per-CPU LRU lists split max_entries between the possible CPUs. */
+	if (o->flows_per_cpu && (!strcmp(name, "ks_flows4") || !strcmp(name, "ks_flows6") ||
+				 !strcmp(name, "ks_nat_rev"))) {
+		int ncpus = libbpf_num_possible_cpus();
+		return o->flows_per_cpu * (__u32)(ncpus > 0 ? ncpus : 1);
+	}
 	for (size_t i = 0; i < o->n_sizes; i++)
 		if (!strcmp(o->sizes[i].name, name))
 			return o->sizes[i].max_entries;
@@ -300,6 +306,29 @@ int ks_router_attach(struct ks_router *r, const char *ifname, enum ks_xdp_mode m
 	if (err)
 		snprintf(msg, msglen, "%s: adding to ks_tx_ports: %s", ifname, strerror(-err));
 	return err;
+}
+
+int ks_router_reattach_all(struct ks_router *r, unsigned *n, char *msg, size_t msglen)
+{
+	struct ks_attached recs[64];
+	size_t cnt;
+	int err = ks_router_attached(r->pin_root, recs, 64, &cnt);
+
+	*n = 0;
+	if (err) {
+		snprintf(msg, msglen, "%s: reading the attach record: %s", r->pin_root,
+			 strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		if (recs[i].prog_id == r->prog_id)
+			continue;
+		err = ks_router_attach(r, recs[i].ifname, recs[i].mode, msg, msglen);
+		if (err)
+			return err;
+		(*n)++;
+	}
+	return 0;
 }
 
 int ks_router_detach(const char *pin_root, const char *ifname, char *msg, size_t msglen)

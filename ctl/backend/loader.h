@@ -43,6 +43,7 @@ struct ks_loader_opts {
 	const char *prog_name; /* NULL: the object's first XDP program */
 	__u32 route_capacity;  /* routes per generation (ks_routes holds two); 0: object default */
 	__u32 stats_slots;     /* ks_key_stats entries; 0: route_capacity * 9/8 + 1 */
+	__u32 flows_per_cpu;   /* TCP connection / NAT tables (per-CPU LRU): entries per CPU */
 	const struct ks_map_size *sizes; /* other maps (e.g. the connection table) */
 	size_t n_sizes;
 	/* Called after open, before load (e.g. to set .rodata constants). */
@@ -90,6 +91,12 @@ __u32 ks_router_prog_id(const struct ks_router *r);
  */
 int ks_router_attach(struct ks_router *r, const char *ifname, enum ks_xdp_mode mode, char *msg,
 		     size_t msglen);
+
+/*
+ * Swap every recorded interface over to r's program (atomically, in the mode
+ * it was attached in): after loading a new version. *n counts the swaps.
+ */
+int ks_router_reattach_all(struct ks_router *r, unsigned *n, char *msg, size_t msglen);
 
 /*
  * Detach keysteer's program from an interface (only if it is still the one

@@ -34,7 +34,8 @@ int ks_xdp_pin_prog(const struct ks_xdp_pins *p, int prog_fd, char *msg, size_t 
 	char path[512], tmp[512], tmpname[128];
 	int err;
 
-	snprintf(tmpname, sizeof(tmpname), ".%s.new", p->prog_pin);
+	/* bpffs refuses dots in names. */
+	snprintf(tmpname, sizeof(tmpname), "%s_new", p->prog_pin);
 	if (pin_path(p, p->prog_pin, path, sizeof(path)) ||
 	    pin_path(p, tmpname, tmp, sizeof(tmp))) {
 		snprintf(msg, msglen, "%s: path too long", p->root);
