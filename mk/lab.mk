@@ -18,3 +18,36 @@ BINS += $(BUILD)/bpf/ks_tag.bpf.o
 # TCP connections in a network namespace of its own.
 $(eval $(call cmocka_test,test_client,tests/lab/test_client.c $(KS_CLIENT_SRCS),))
 $(eval $(call cmocka_test,test_tag,tests/lab/test_tag.c $(KS_TAG_SRCS),$(KS_TAG_LIBS)))
+
+# The lab's tools: shard service, client, and a driver for the keysteer
+# commands the lab uses (until `keysteer` registers them all).
+LAB := $(BUILD)/lab
+$(LAB)/ks-shard: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/shard_svc.c tests/lab/lab_addr.c $(KS_CLIENT_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KS) $^ -o $@ -ljansson
+$(LAB)/ks-lab-client: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/lab_client.c tests/lab/lab_udp.c \
+		tests/lab/lab_tcp.c tests/lab/lab_tally.c tests/lab/lab_addr.c $(KS_CLIENT_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KS) $^ -o $@ -ljansson
+$(LAB)/ks-lab-ctl: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/lab_ctl.c ctl/cli/cmd_ctl.c \
+		ctl/ctlsock/ctlsock.c $(KS_TAG_SRCS) $(KS_BACKEND_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KS) $^ -o $@ $(KS_TAG_LIBS) $(KS_BACKEND_LDLIBS)
+LAB_TOOLS := $(LAB)/ks-shard $(LAB)/ks-lab-client $(LAB)/ks-lab-ctl
+BINS += $(LAB_TOOLS)
+# Everything a lab run needs.
+LAB_DEPS := $(LAB_TOOLS) $(BUILD)/keysteerd $(BUILD)/keysteer $(BUILD)/bpf/ks_router.bpf.o \
+	$(BUILD)/bpf/ks_decap.bpf.o
+
+# End-to-end tests over the lab (each builds its own lab, a few seconds to
+# set up; every wait and loop is bounded). `make check-lab` runs them all.
+LAB_TESTS := steer tcp host swaps kill
+define lab_test
+check-lab-$(1): $$(LAB_DEPS)
+	@$$(call run_test,lab-$(1),bash tests/lab/test_$(1).sh $$(BUILD))
+CHECK_TARGETS += check-lab-$(1)
+.PHONY: check-lab-$(1)
+endef
+$(foreach t,$(LAB_TESTS),$(eval $(call lab_test,$(t))))
+check-lab: $(addprefix check-lab-,$(LAB_TESTS))
+.PHONY: check-lab
