@@ -402,13 +402,26 @@ json_t *ks_applier_status_json(const struct ks_applier *ap)
 void ks_applier_index_done(void *arg, struct ksd_doc_index *idx, uint64_t seq)
 {
 	struct ks_applier *ap = arg;
-	/* Only the index of what is applied now is of use. */
-	if (!idx || seq != ap->index_seq || !ap->active ||
-	    ksd_index_version(idx) != ap->active_version) {
+	(void)seq;
+	if (!idx || !ap->active || ap->index)
+		goto drop;
+	if (ksd_index_version(idx) != ap->active_version) {
+		/*
+		 * Changes were applied (fully compiled) while it was built: bring
+		 * it up to the applied text, kept in kept[0].
+		 */
+		const struct ks_kept_doc *k = ap->keep_len ? &ap->kept[0] : NULL;
+		struct ksd_doc_index *n = k && k->version == ap->active_version && k->text
+					      ? ksd_index_rebase(idx, k->text, k->len, ap->active)
+					      : NULL;
 		ksd_index_free(idx);
-		return;
+		if (!n)
+			return;
+		idx = n;
 	}
-	ksd_index_free(ap->index);
 	ap->index = idx;
 	ks_debug("incremental index ready for version %" PRIu64, ap->active_version);
+	return;
+drop:
+	ksd_index_free(idx);
 }

@@ -20,8 +20,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <keysteer/fnv.h>
-
 #include "daemon/feed.h"
 #include "daemon/log.h"
 
@@ -35,8 +33,7 @@ struct file_feed {
 	struct ks_loop_watch *iwatch, *twatch;
 	ks_feed_deliver_fn deliver;
 	void *arg;
-	bool have_last;
-	uint64_t last_hash;
+	char *last; /* the last document delivered */
 	size_t last_len;
 	const char *state; /* ok | missing | empty | unreadable */
 	char detail[256];
@@ -126,19 +123,18 @@ static void check_file(struct file_feed *ff, bool force)
 		return;
 	}
 	set_state(ff, "ok", NULL);
-	uint64_t h = ks_fnv1a64(text, len);
-	if (!force && ff->have_last && h == ff->last_hash && len == ff->last_len) {
+	/* memcmp against the last delivery: a hash of MBs would cost more. */
+	if (!force && ff->last && len == ff->last_len && memcmp(text, ff->last, len) == 0) {
 		ks_debug("feed file %s: unchanged", ff->path);
 		free(text);
 		return;
 	}
-	ff->have_last = true;
-	ff->last_hash = h;
-	ff->last_len = len;
 	char source[PATH_MAX + 8];
 	snprintf(source, sizeof(source), "file:%s", ff->path);
 	ff->deliver(ff->arg, text, len, source, 0);
-	free(text);
+	free(ff->last);
+	ff->last = text;
+	ff->last_len = len;
 }
 
 static void arm_debounce(struct file_feed *ff)
@@ -262,6 +258,7 @@ static void file_close(struct ks_feed *f)
 		close(ff->ifd);
 	if (ff->tfd >= 0)
 		close(ff->tfd);
+	free(ff->last);
 	free(ff->path);
 	free(ff->dir);
 	free(ff->base);

@@ -473,3 +473,35 @@ out:
 	ksd_index_free(nidx);
 	return rc;
 }
+
+struct ksd_doc_index *ksd_index_rebase(const struct ksd_doc_index *idx, const char *text,
+				       size_t len, const struct ks_compiled *c)
+{
+	struct changed_route *chg = NULL;
+	size_t n_chg = 0;
+	struct ksd_doc_index *nidx = calloc(1, sizeof(*nidx));
+	if (!nidx)
+		return NULL;
+	nidx->n_routes = idx->n_routes;
+	nidx->routes = malloc(sizeof(*nidx->routes) * (idx->n_routes ? idx->n_routes : 1));
+	bool ok = nidx->routes && walk(idx, text, len, nidx, &chg, &n_chg) &&
+		  nidx->version == c->version && c->n_routes == idx->n_routes;
+	for (size_t i = 0; i < n_chg; i++)
+		json_decref(chg[i].obj);
+	free(chg);
+	if (ok) {
+		/* Keys of the new text's route objects come from its compiled form. */
+		nidx->keys = ksd_index_keys(c);
+		nidx->text = malloc(len + 1);
+		ok = nidx->keys && nidx->text;
+	}
+	if (!ok) {
+		ksd_index_free(nidx);
+		return NULL;
+	}
+	memcpy(nidx->text, text, len);
+	nidx->text[len] = '\0';
+	nidx->len = len;
+	nidx->members = json_incref(idx->members);
+	return nidx;
+}

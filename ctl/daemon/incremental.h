@@ -48,6 +48,16 @@ void ksd_index_free(struct ksd_doc_index *idx);
 uint64_t ksd_index_version(const struct ksd_doc_index *idx);
 
 /*
+ * The index of text (compiled as c) derived from the index of an earlier
+ * document that differs from it only where ksd_compile_incremental() allows
+ * (version, routes replaced in place); NULL otherwise. Costs about a memcmp
+ * of the text, so an index built in the background for an older version can
+ * catch up with a newer one.
+ */
+struct ksd_doc_index *ksd_index_rebase(const struct ksd_doc_index *idx, const char *text,
+				       size_t len, const struct ks_compiled *c);
+
+/*
  * Compile text incrementally against the indexed document and its compiled
  * form prev. 0 with *out (a complete compiled set, owned by the caller) and
  * *out_idx (the index of text); -1 when this path does not apply.

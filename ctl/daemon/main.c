@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,6 +91,13 @@ int main(int argc, char **argv)
 	char err[1024] = "";
 	int rc = 1;
 
+	/*
+	 * Rule-set texts and tables are large (MBs) and allocated per change:
+	 * keep freed memory in the heap instead of fresh mmaps, whose page
+	 * faults would cost milliseconds on every apply.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	memset(&d, 0, sizeof(d));
 	d.sigfd = -1;
 	if (ks_options_parse(&d.opt, argc, argv, err, sizeof(err)) < 0) {

@@ -33,9 +33,9 @@ struct ks_options {
 	int max_routes;	   /* capacity of the route table (both generations) */
 	bool no_dataplane;
 	bool maps_only;
-	bool full_compile; /* no incremental compile of small changes */
-	    /* own the pinned tables, load no program */ /* follow the feed and compile,
-	  touch no BPF state */
+	bool full_compile;			     /* no incremental compile of small changes */
+	/* own the pinned tables, load no program */ /* follow the feed and compile,
+      touch no BPF state */
 	bool help;
 };
 

@@ -685,8 +685,23 @@ static void test_incremental_matches_full(void **state)
 	/* Only the version: no route compiled. */
 	d.version = 1002;
 	inc_step(&idx, &prev, &d, true, 0);
+	/* An index of an older text catches up with a newer one (rebase). */
+	struct inc_doc r = d;
+	r.version = 1500;
+	r.w1[200] = 9;
+	text = inc_text(&r);
+	struct ks_compiled *rc_full = full_compile(text);
+	struct ksd_doc_index *ridx = ksd_index_rebase(idx, text, strlen(text), rc_full);
+	free(text);
+	assert_non_null(ridx);
+	assert_int_equal(ksd_index_version(ridx), 1500);
+	ksd_index_free(idx);
+	ks_compiled_free(prev);
+	idx = ridx;
+	prev = rc_full;
+	d = r;
 	/* Still in step after the declined ones. */
-	d.version = 1003;
+	d.version = 1503;
 	d.w1[99] = 2;
 	inc_step(&idx, &prev, &d, true, 1);
 	ks_compiled_free(prev);
