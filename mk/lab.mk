@@ -30,7 +30,7 @@ $(LAB)/ks-lab-client: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/lab_client.c tes
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KS) $^ -o $@ -ljansson
 $(LAB)/ks-lab-ctl: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/lab_ctl.c ctl/cli/cmd_ctl.c \
-		ctl/ctlsock/ctlsock.c $(KS_TAG_SRCS) $(KS_BACKEND_SRCS))
+		ctl/ctlsock/ctlsock.c $(KS_TAG_SRCS) $(KS_CMD_BPF_SRCS) $(KS_BACKEND_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KS) $^ -o $@ $(KS_TAG_LIBS) $(KS_BACKEND_LDLIBS)
 LAB_TOOLS := $(LAB)/ks-shard $(LAB)/ks-lab-client $(LAB)/ks-lab-ctl

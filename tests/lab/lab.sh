@@ -94,7 +94,7 @@ declare -A LAB_KS_HAS=()
 ks() {
 	local cmd=$1
 	if [ -z "${LAB_KS_HAS[$cmd]:-}" ]; then
-		if [ "$cmd" != decap ] && "$LAB_BUILD/keysteer" help "$cmd" >/dev/null 2>&1; then
+		if "$LAB_BUILD/keysteer" help "$cmd" >/dev/null 2>&1; then
 			LAB_KS_HAS[$cmd]=$LAB_BUILD/keysteer
 		else
 			LAB_KS_HAS[$cmd]=$LAB_CTL
@@ -228,9 +228,11 @@ lab_net() {
 # lab_shards: the decapsulator and the service on every shard host.
 lab_shards() {
 	local h i
+	ks decap --help >/dev/null # resolves which binary has it
 	for h in "${LAB_HOSTS[@]}"; do
-		inns "$h" "$LAB_CTL" decap attach --iface eth0 --pin-root "$LAB_PIN/decap-$h" \
-			--obj "$LAB_BUILD/bpf/ks_decap.bpf.o" || lab_die "decapsulator on $h"
+		inns "$h" "${LAB_KS_HAS[decap]}" decap attach --iface eth0 \
+			--pin-root "$LAB_PIN/decap-$h" --obj "$LAB_BUILD/bpf/ks_decap.bpf.o" \
+			>/dev/null || lab_die "decapsulator on $h"
 		lab_bg "$h" "$LAB_BUILD/lab/ks-shard" --shard "${LAB_SHARD[$h]}" --host "$h" \
 			--udp "$LAB_LISTEN:$LAB_UDP" --udp "[$LAB_LISTEN6]:$LAB_UDP" \
 			--tcp "$LAB_LISTEN:$LAB_TCP" --tcp "[$LAB_LISTEN6]:$LAB_TCP" \
@@ -366,6 +368,12 @@ lab_stop_wait() {
 	kill -TERM "$1" 2>/dev/null || true
 	for i in $(seq $((${2:-10} * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
 	wait "$1" 2>/dev/null || true
+}
+
+# lab_decap_count HOST OUTCOME: packets the host's decapsulator counted (gue, ipip, pass, ...).
+lab_decap_count() {
+	inns "$1" "${LAB_KS_HAS[decap]}" decap stats -j --pin-root "$LAB_PIN/decap-$1" |
+		jq -r ".counters.$2.packets"
 }
 
 # lab_shard_stats: the shards' own counters, one JSON object per host.

@@ -35,9 +35,7 @@ apply() { # apply TEMPLATE KEY...: next version of TEMPLATE on the feed, next ho
 }
 jqe() { jq -e "$2" "$1" >/dev/null; } # jqe FILE FILTER
 router_shard() { ks stats -j | jq -r --arg s "$1" '[.stats.shards[] | select(.shard == $s) | .packets] | add // 0'; }
-decap_count() { # decap_count HOST OUTCOME
-	inns "$1" "$LAB_CTL" decap stats --pin-root "$LAB_PIN/decap-$1" | jq -r ".$2"
-}
+decap_count() { lab_decap_count "$@"; }
 
 lab_up "$(lab_rules "$LAB_ROOT/rules/lab/spread.json" $V)" lab/spread lab/entity lab/flag lab/tcp
 
