@@ -9,11 +9,12 @@
 
 #include <linux/types.h>
 
-#ifndef __always_inline
-#define __always_inline inline __attribute__((always_inline))
-#endif
-
-#define KS_INLINE static __always_inline
+/*
+ * Spelled out rather than via __always_inline: <linux/stddef.h> defines that
+ * as plain __inline__ when it comes first, and clang then leaves hashes and
+ * target choice as BPF function calls.
+ */
+#define KS_INLINE static inline __attribute__((always_inline))
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ks_htons(x) ((__u16)__builtin_bswap16((__u16)(x)))
