@@ -50,3 +50,7 @@ BINS += $(KS_DATAPLANE_CLI)
 # The loader on veths in the test's own namespace, with the stand-in and the real router.
 $(eval $(call cmocka_test,test_backend_loader,tests/bpf/backend_loader_test.c tests/net/nsutil.c $(KS_CMD_BPF_SRCS) $(KS_BACKEND_SRCS),$(KS_BACKEND_LDLIBS) -ljansson -lpthread))
 check-test_backend_loader: $(KS_BACKEND_TEST_OBJ) $(BUILD)/bpf/ks_router.bpf.o
+
+# The next-hop resolver with real ARP/ND between two namespaces.
+$(eval $(call cmocka_test,test_nexthop_netns,tests/net/nexthop_netns_test.c tests/net/nsutil.c tests/bpf/backend_util.c $(KS_BACKEND_SRCS) $(KS_NEXTHOP_SRCS),$(KS_BACKEND_LDLIBS) $(KS_NEXTHOP_LDLIBS)))
+check-test_nexthop_netns: $(KS_BACKEND_TEST_OBJ)

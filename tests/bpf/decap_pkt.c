@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+/* Inner IPv6: 2001:db8:c100::7 -> 2001:db8:ee00::a. */
 const struct ks_pkt_addrs ks_pkt_default_addrs = {
     .dmac = {0x02, 0, 0, 0, 0, 0x02},
     .smac = {0x02, 0, 0, 0, 0, 0x01},
