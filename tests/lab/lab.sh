@@ -51,12 +51,21 @@ lab_die() {
 
 # lab_init BUILD: names and paths for this lab, and the cleanup trap.
 lab_init() {
-	LAB_BUILD=$(cd "${1:-build}" && pwd)
+	local t
+	LAB_BUILD=$(cd "${1:-build}" && pwd) || lab_die "no build directory ${1:-build}"
 	LAB_ID=$$
 	LAB_P=kslab$LAB_ID
-	LAB_DIR=$(mktemp -d "/tmp/kslab.$LAB_ID.XXXXXX")
-	chmod 755 "$LAB_DIR"
+	LAB_PIDS=()
+	LAB_SHARD_PIDS=()
+	LAB_NS=()
+	LAB_CG=
+	LAB_DPID=
 	LAB_PIN=/sys/fs/bpf/$LAB_P
+	LAB_DIR=$(mktemp -d "/tmp/kslab.$LAB_ID.XXXXXX") || lab_die "mktemp"
+	trap lab_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	chmod 755 "$LAB_DIR"
 	LAB_SOCK=$LAB_DIR/keysteerd.sock
 	LAB_FEED=$LAB_DIR/feed/rules.json
 	LAB_DLOG=$LAB_DIR/keysteerd.log
@@ -64,21 +73,22 @@ lab_init() {
 	LAB_CTL=$LAB_BUILD/lab/ks-lab-ctl
 	LAB_CLIENT=$LAB_BUILD/lab/ks-lab-client
 	LAB_KSD=${LAB_KSD:-$LAB_BUILD/keysteerd}
-	LAB_PIDS=()
-	LAB_SHARD_PIDS=()
-	LAB_NS=()
-	LAB_CG=
-	LAB_DPID=
-	trap lab_down EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	local t
 	for t in "$LAB_CTL" "$LAB_CLIENT" "$LAB_BUILD/lab/ks-shard" "$LAB_KSD" \
 		"$LAB_BUILD/bpf/ks_router.bpf.o" "$LAB_BUILD/bpf/ks_decap.bpf.o"; do
 		[ -e "$t" ] || lab_die "missing $t (make $t)"
 	done
 	[ "$(id -u)" = 0 ] || lab_die "must run as root (network namespaces, XDP)"
 	mountpoint -q /sys/fs/bpf || lab_die "bpffs is not mounted at /sys/fs/bpf (make deps)"
+	# The lab's cgroups (for keysteer tag) live under the cgroup2 mount,
+	# made on first use. With none mounted, keysteer tag mounts one (even
+	# when it then finds no such cgroup to show).
+	t=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	if [ -z "$t" ]; then
+		ks tag --cgroup "$LAB_P" >/dev/null 2>&1
+		t=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	fi
+	[ -n "$t" ] || lab_die "no cgroup2 mount, and none could be mounted"
+	LAB_CG=$t/$LAB_P
 }
 
 ns() { echo "$LAB_P-$1"; }
@@ -123,9 +133,12 @@ lab_down() {
 	done
 	for h in "${LAB_NS[@]}"; do ip netns del "$LAB_P-$h" 2>/dev/null || true; done
 	[ -n "${LAB_PIN:-}" ] && rm -rf "$LAB_PIN"
-	if [ -n "$LAB_CG" ] && [ -d "$LAB_CG" ]; then
-		find "$LAB_CG" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-	fi
+	# Processes just killed can take a moment to leave their cgroup.
+	for i in $(seq 20); do
+		[ -n "${LAB_CG:-}" ] && [ -d "$LAB_CG" ] || break
+		find "$LAB_CG" -depth -type d -exec rmdir {} \; 2>/dev/null
+		sleep 0.1
+	done
 	if [ -n "${LAB_DIR:-}" ]; then
 		if [ -n "${LAB_KEEP:-}" ]; then echo "lab: kept $LAB_DIR"; else rm -rf "$LAB_DIR"; fi
 	fi
@@ -328,20 +341,9 @@ lab_up() {
 }
 
 # lab_cgroup NAME: a cgroup v2 directory for this lab (created), printed.
+# (Called in $(...): everything it needs is set by lab_init.)
 lab_cgroup() {
-	local mnt
-	if [ -z "$LAB_CG" ]; then
-		mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-		if [ -z "$mnt" ]; then
-			# keysteer tag mounts one when there is none; do it through it.
-			ks tag --cgroup "$LAB_P-probe" >/dev/null 2>&1 || true
-			mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-		fi
-		[ -n "$mnt" ] || lab_die "no cgroup2 mount"
-		LAB_CG=$mnt/$LAB_P
-		mkdir -p "$LAB_CG"
-	fi
-	mkdir -p "$LAB_CG/$1"
+	mkdir -p "$LAB_CG/$1" || lab_die "mkdir $LAB_CG/$1"
 	echo "$LAB_CG/$1"
 }
 
