@@ -321,6 +321,12 @@ static bool same_frame(const struct ks_compiled *a, const struct ks_compiled *b)
 	return true;
 }
 
+/* Most routes one incremental compile takes: 1/16 of the table, at least 64. */
+static size_t max_changed(size_t n_routes)
+{
+	return n_routes / 16 > 64 ? n_routes / 16 : 64;
+}
+
 /*
  * Compare text with the indexed document: fixed bytes must be identical,
  * route objects identical or parsed anew. Fills the new index's spans.
@@ -358,6 +364,9 @@ static bool walk(const struct ksd_doc_index *idx, const char *text, size_t len,
 		if (q + olen <= len && memcmp(text + q, pt + hole->start, olen) == 0) {
 			q += olen;
 		} else {
+			/* Past a few routes, one full compile is cheaper than this path. */
+			if (*n_chg >= max_changed(idx->n_routes))
+				return false;
 			json_t *v = value_at(text, len, q, &end);
 			if (!json_is_object(v)) {
 				json_decref(v);

@@ -9,6 +9,8 @@
  * the rule compiler inside a small document that carries the unchanged
  * listeners and shards, and patches the applied compiled set.
  *
+ * More than 1/16 of the routes changed (at least 64) is compiled in full:
+ * parsing route objects one by one costs more than one parse of the whole.
  * Anything else (a route added, removed or moved, a key renamed, any other
  * member changed, different spacing, a value jansson cannot hold, any error)
  * makes it decline, and the caller compiles the whole document, so errors and

@@ -673,6 +673,12 @@ static void test_incremental_matches_full(void **state)
 	e.version++;
 	e.bad_shard = true;
 	inc_step(&idx, &prev, &e, false, 0);
+	/* Every route changed: a full compile is cheaper, the path declines. */
+	e = d;
+	e.version++;
+	for (unsigned i = 0; i < INC_ROUTES; i++)
+		e.w1[i] = 6 + (int)(i % 3);
+	inc_step(&idx, &prev, &e, false, 0);
 	/* Half a document. */
 	text = inc_text(&d);
 	struct ks_compiled *inc = NULL;
