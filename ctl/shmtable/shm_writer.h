@@ -105,6 +105,8 @@ const struct ks_shm_header *ks_shm_writer_header(const struct ks_shm_writer *w);
 int ks_shm_read_reasons(const struct ks_shm_header *h, struct ks_counter *out);
 int ks_shm_read_shards(const struct ks_shm_header *h, struct ks_counter *out, __u32 n);
 int ks_shm_read_keys(const struct ks_shm_header *h, struct ks_key_stats *out, __u32 n_slots);
+/* Stable label of a reason counter ("steered", ...), the BPF backend's names; "?" if unknown. */
+const char *ks_shm_reason_name(unsigned reason);
 
 /*
  * The next-hop block for shard `sh` (vip, family) from the neighbour section:

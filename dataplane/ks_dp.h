@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * keysteer-dpdk's state: the process-wide application (ports, the shared
+ * table mapping, connection tables) and one context per worker lcore.
+ */
+#ifndef KS_DP_H
+#define KS_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_spinlock.h>
+
+#include <keysteer/table.h>
+#include "shmtable/shm_read.h"
+#include "shmtable/shm_region.h"
+#include "flowcache.h"
+#include "options.h"
+
+#define KS_DP_BURST	       32
+#define KS_DP_MAX_RXQ	       64 /* (port, queue) pairs one lcore polls */
+#define KS_DP_NAT_FILTER_WORDS 1024
+
+/* Verdicts of the DPDK shell: >= 0 as keysteer/shell.h asks. */
+#define KS_DP_V_DROP 0
+#define KS_DP_V_PASS 1
+#define KS_DP_V_TX0  2 /* KS_DP_V_TX0 + port: out of that port */
+
+struct ks_dp_lcore_stats {
+	uint64_t rx, tx, pass, drop, tx_full, shadow_copies, bursts;
+};
+
+struct ks_dp_app;
+
+/* A worker lcore's context. Everything the packet path touches, in one place. */
+struct ks_dp_lcore {
+	struct ks_dp_app *app;
+	struct ks_shm_view view;
+	struct ks_shm_counters *cnt;
+	struct ks_key_stats *keys;
+	uint32_t stats_slots;
+	uint32_t reader; /* quiescent-state slot */
+	uint32_t gen;	 /* generation of the current burst */
+	unsigned lcore_id;
+	uint16_t n_rxq;
+	struct {
+		uint16_t port, queue;
+	} rxq[KS_DP_MAX_RXQ];
+	uint16_t txq[RTE_MAX_ETHPORTS];		  /* this lcore's TX queue per port */
+	rte_spinlock_t *txlock[RTE_MAX_ETHPORTS]; /* when the queue is shared */
+
+	/* Per burst: frames to send, per port, and frames to free. */
+	uint16_t n_tx[RTE_MAX_ETHPORTS];
+	struct rte_mbuf *tx[RTE_MAX_ETHPORTS][KS_DP_BURST * 2];
+	uint16_t n_free;
+	struct rte_mbuf *to_free[KS_DP_BURST * 2];
+
+	/* Copies out of the shared connection/NAT tables for the packet in hand. */
+	struct ks_flow flow;
+	uint8_t flow_key[FC_KEY_MAX];
+	uint8_t flow_family;
+	struct ks_nat_rev nat;
+
+	struct ks_dp_lcore_stats st;
+} __rte_cache_aligned;
+
+struct ks_dp_port {
+	uint16_t id;
+	uint16_t n_rxq, n_txq;
+	bool rss;
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+	rte_spinlock_t txlock[RTE_MAX_LCORE];
+};
+
+struct ks_dp_app {
+	struct ks_dp_options opt;
+	struct ks_shm_map map;
+	struct ks_shm_view view;
+	struct rte_mempool *pool;
+
+	uint16_t n_ports;
+	struct ks_dp_port *ports[RTE_MAX_ETHPORTS]; /* by port id */
+	uint16_t port_ids[RTE_MAX_ETHPORTS];
+	int exception_port; /* -1: passed frames are dropped (counted) */
+
+	struct flowcache flows4, flows6, nat;
+	uint64_t *nat_filter;
+	volatile uint32_t clock; /* seconds, for the connection tables' LRU */
+
+	unsigned n_workers;
+	struct ks_dp_lcore *workers[RTE_MAX_LCORE];
+
+	volatile int quit;
+	uint64_t stop_after; /* tests: quit after this many frames received (0: never) */
+	volatile uint64_t rx_total;
+};
+
+/* The packet in hand: the shell's context (KS_SHELL_CTX). */
+struct ks_dp_pkt {
+	struct rte_mbuf *m;
+	struct ks_dp_lcore *lc;
+	uint16_t in_port;
+	uint8_t shadow_copy; /* a shadow copy being steered: no NAT memory, no counters */
+};
+
+#endif /* KS_DP_H */

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Steering a packet whose shard is decided: TTL, next hop, MTU, then GUE /
+ * IP-in-IP encapsulation in place or NAT, counters, and out.
+ *
+ * Outcomes other than a steer: TTL or hop limit <= 1 is passed to the host
+ * (KS_R_TTL: its stack sends the ICMP time-exceeded); a next hop that neither
+ * the shard's block nor the shell's fallback resolves is passed
+ * (KS_R_NO_NEXTHOP); a packet that would exceed the egress MTU once
+ * encapsulated is passed unmodified (KS_R_MTU); no ICMP is built here.
+ *
+ * Encapsulation moves the head back so that exactly the outer Ethernet and IP
+ * (+ UDP + GUE) headers fit in front of the inner IP packet, then the shared
+ * builders (keysteer/encap.h) write them; VLAN tags of the received frame are
+ * dropped, the outer frame is untagged.
+ *
+ * Part of the decision flow (keysteer/decide.h); needs the shell's functions.
+ */
+#ifndef KEYSTEER_STEER_H
+#define KEYSTEER_STEER_H
+
+#include <keysteer/encap.h>
+#include <keysteer/natflow.h>
+#include <keysteer/shell.h>
+#include <keysteer/verdict.h>
+
+/* 0, KS_R_NO_ROOM (packet untouched), or KS_R_MALFORMED (packet spoilt: drop). */
+KS_ALWAYS_INLINE __u32 ks_encap(KS_SHELL_CTX ctx, const struct ks_rctx *r,
+				const struct ks_shard *sh)
+{
+	struct ks_tunnel t;
+	const struct ks_config *cfg = ks_sh_config(ctx, r->gen);
+	__be16 gue_port = cfg && cfg->gue_port ? cfg->gue_port : ks_htons(KS_DEFAULT_GUE_PORT);
+	int delta = (int)r->p.l3_off - KS_ETH_HLEN - (int)ks_tunnel_hlen(sh->steer, sh->family);
+	__u8 *data, *end;
+
+	ks_tunnel_init(&t, &r->p, &sh->src, &sh->vip, sh->family, sh->steer, gue_port,
+		       r->flow_hash);
+	if (ks_sh_adjust_head(ctx, delta))
+		return KS_R_NO_ROOM;
+	data = (__u8 *)ks_sh_data(ctx);
+	end = (__u8 *)ks_sh_data_end(ctx);
+	/* Constant-size checks, one per shape, so that the BPF verifier sees each. */
+	if (sh->steer == KS_STEER_GUE) {
+		if (sh->family == KS_AF_INET6) {
+			if (data + KS_ETH_HLEN + KS_IP6_HLEN + KS_UDP_HLEN + KS_GUE_LEN > end)
+				return KS_R_MALFORMED;
+			ks_encap_gue6(data + KS_ETH_HLEN, &t);
+		} else {
+			if (data + KS_ETH_HLEN + KS_IP4_HLEN + KS_UDP_HLEN + KS_GUE_LEN > end)
+				return KS_R_MALFORMED;
+			ks_encap_gue4(data + KS_ETH_HLEN, &t);
+		}
+	} else {
+		if (sh->family == KS_AF_INET6) {
+			if (data + KS_ETH_HLEN + KS_IP6_HLEN > end)
+				return KS_R_MALFORMED;
+			ks_encap_ipip6(data + KS_ETH_HLEN, &t);
+		} else {
+			if (data + KS_ETH_HLEN + KS_IP4_HLEN > end)
+				return KS_R_MALFORMED;
+			ks_encap_ipip4(data + KS_ETH_HLEN, &t);
+		}
+	}
+	ks_eth_write((struct ks_eth *)data, sh->dmac, sh->smac, sh->family);
+	return 0;
+}
+
+/*
+ * Rewrite the packet for sh (encapsulation or NAT) after the TTL, next-hop
+ * and MTU checks. 0 with *out pointing at the shard entry whose next hop to
+ * use, or the reason the packet was not rewritten: KS_R_TTL, KS_R_NAT_FAMILY,
+ * KS_R_MTU, KS_R_NO_NEXTHOP, KS_R_NO_ROOM (all: pass, untouched) or
+ * KS_R_MALFORMED (drop). `scratch` receives a resolved copy of the shard
+ * when its own next hop is not resolved; it may be the very struct sh
+ * points to.
+ */
+KS_ALWAYS_INLINE __u32 ks_steer_rewrite(KS_SHELL_CTX ctx, const struct ks_rctx *r,
+					const struct ks_shard *sh, struct ks_shard *scratch,
+					const struct ks_shard **out)
+{
+	__u32 out_len = r->p.l3_len;
+	__u32 err;
+
+	if (r->p.ttl <= 1)
+		return KS_R_TTL;
+	if (sh->steer == KS_STEER_NAT) {
+		if (sh->family != r->p.family)
+			return KS_R_NAT_FAMILY;
+	} else {
+		out_len += ks_tunnel_hlen(sh->steer, sh->family);
+	}
+	if (!sh->nh_valid) {
+		err = ks_sh_nexthop(ctx, sh, out_len, scratch);
+		if (err)
+			return err;
+		sh = scratch;
+	}
+	if (sh->mtu && out_len > sh->mtu)
+		return KS_R_MTU;
+	if (sh->steer == KS_STEER_NAT)
+		err = ks_nat_forward(ctx, r, sh);
+	else
+		err = ks_encap(ctx, r, sh);
+	*out = sh;
+	return err;
+}
+
+/* Steer to sh, count, and out: the verdict. */
+KS_ALWAYS_INLINE int ks_forward(KS_SHELL_CTX ctx, const struct ks_rctx *r,
+				const struct ks_shard *sh, __u32 shard_id, __u32 slot, __u32 target,
+				struct ks_shard *scratch)
+{
+	__u32 err = ks_steer_rewrite(ctx, r, sh, scratch, &sh);
+
+	if (err == KS_R_MALFORMED)
+		return ks_drop(ctx, r, err);
+	if (err)
+		return ks_pass(ctx, r, err);
+	ks_count_steered(ctx, shard_id, slot, target, r->len);
+	return ks_sh_xmit(ctx, sh->ifindex);
+}
+
+#endif /* KEYSTEER_STEER_H */

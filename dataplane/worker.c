@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The run-to-completion loop of a worker lcore:
+ *
+ *   read the active generation (once per round)
+ *   for each (port, queue) it polls:
+ *     burst receive
+ *     prefetch: frame heads, then each frame's route slot (a peek at where
+ *               the routing key sits in the common untagged UDP case; a hint
+ *               only, the decision parses the frame in full)
+ *     decide each frame (keysteer/decide.h through the DPDK shell)
+ *     buffer it for its output port, the exception port, or the free list
+ *   burst transmit per port; bulk free of drops and of what TX refused
+ *   report a quiescent state (no reference into the tables is kept)
+ */
+#include "worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "ks_shell.h"
+#include "shmtable/shm_qsbr.h"
+
+/* Where the routing key of an untagged UDP datagram with a header would be. */
+static inline void prefetch_route(struct ks_dp_lcore *lc, struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), off;
+	uint64_t key;
+
+	if (len < 14 + 40 + 8 + 16)
+		return;
+	if (d[12] == 0x08 && d[13] == 0x00 && d[14] == 0x45 && d[23] == KS_IPPROTO_UDP)
+		off = 14 + 20 + 8 + 4;
+	else if (d[12] == 0x86 && d[13] == 0xdd && d[20] == KS_IPPROTO_UDP)
+		off = 14 + 40 + 8 + 4;
+	else
+		return;
+	memcpy(&key, d + off, 8);
+	rte_prefetch0(ks_shm_route_home(&lc->view, lc->gen, rte_be_to_cpu_64(key)));
+}
+
+static inline void tx_flush(struct ks_dp_lcore *lc, uint16_t port)
+{
+	uint16_t n = lc->n_tx[port], sent;
+	rte_spinlock_t *lock = lc->txlock[port];
+
+	if (!n)
+		return;
+	if (lock)
+		rte_spinlock_lock(lock);
+	sent = rte_eth_tx_burst(port, lc->txq[port], lc->tx[port], n);
+	if (lock)
+		rte_spinlock_unlock(lock);
+	lc->st.tx += sent;
+	if (sent < n) {
+		lc->st.tx_full += n - sent;
+		rte_pktmbuf_free_bulk(&lc->tx[port][sent], n - sent);
+	}
+	lc->n_tx[port] = 0;
+}
+
+static inline void to_port(struct ks_dp_lcore *lc, uint16_t port, struct rte_mbuf *m)
+{
+	if (lc->n_tx[port] >= KS_DP_BURST * 2)
+		tx_flush(lc, port);
+	lc->tx[port][lc->n_tx[port]++] = m;
+}
+
+static inline void to_free(struct ks_dp_lcore *lc, struct rte_mbuf *m)
+{
+	if (lc->n_free >= KS_DP_BURST * 2) {
+		rte_pktmbuf_free_bulk(lc->to_free, lc->n_free);
+		lc->n_free = 0;
+	}
+	lc->to_free[lc->n_free++] = m;
+}
+
+static void handle_burst(struct ks_dp_lcore *lc, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct ks_dp_app *app = lc->app;
+	struct ks_dp_pkt ctx = {.lc = lc, .in_port = port};
+
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++)
+		prefetch_route(lc, pkts[i]);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		int v;
+
+		if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m)) {
+			/* A chained frame the pool cannot linearize: to the host, as it is. */
+			v = KS_DP_V_PASS;
+		} else {
+			ctx.m = m;
+			v = ks_decide(&ctx);
+		}
+		if (v >= KS_DP_V_TX0) {
+			to_port(lc, (uint16_t)(v - KS_DP_V_TX0), m);
+		} else if (v == KS_DP_V_PASS) {
+			lc->st.pass++;
+			if (app->exception_port >= 0)
+				to_port(lc, (uint16_t)app->exception_port, m);
+			else
+				to_free(lc, m);
+		} else {
+			lc->st.drop++;
+			to_free(lc, m);
+		}
+	}
+}
+
+int ks_dp_worker_main(void *arg)
+{
+	struct ks_dp_lcore *lc = arg;
+	struct ks_dp_app *app = lc->app;
+	struct ks_shm_header *h = lc->view.h;
+	struct rte_mbuf *pkts[KS_DP_BURST];
+
+	ks_shm_reader_online(h, lc->reader);
+	while (!app->quit) {
+		lc->gen = ks_shm_view_gen(&lc->view);
+		for (uint16_t q = 0; q < lc->n_rxq; q++) {
+			uint16_t port = lc->rxq[q].port;
+			uint16_t n = rte_eth_rx_burst(port, lc->rxq[q].queue, pkts, KS_DP_BURST);
+
+			if (!n)
+				continue;
+			lc->st.rx += n;
+			lc->st.bursts++;
+			handle_burst(lc, port, pkts, n);
+			for (uint16_t i = 0; i < app->n_ports; i++)
+				tx_flush(lc, app->port_ids[i]);
+			if (lc->n_free) {
+				rte_pktmbuf_free_bulk(lc->to_free, lc->n_free);
+				lc->n_free = 0;
+			}
+			if (app->stop_after)
+				__atomic_fetch_add(&app->rx_total, n, __ATOMIC_RELAXED);
+		}
+		/* Between rounds nothing from the tables is held: a quiescent state. */
+		ks_shm_reader_quiescent(h, lc->reader);
+	}
+	ks_shm_reader_offline(h, lc->reader);
+	return 0;
+}
