@@ -1,5 +1,7 @@
-# make demo: the main job. Until the network-namespace lab lands (issue 6) it
-# validates and compiles the demo rule set and explains the compiled table.
+# make demo: the network-namespace lab (tests/lab/lab.sh), narrated by
+# mk/demo.sh: keyed UDP and tagged TCP through the XDP router while the demo
+# feed (rules/demo) shifts the canary, moves it and rolls back. Needs root.
+# PHASE=SECONDS sets the length of each traffic phase (default 6).
 demo: deps
-	@$(MAKE) --no-print-directory $(BUILD)/keysteer
-	@bash mk/demo.sh $(BUILD)/keysteer
+	@$(MAKE) --no-print-directory $(LAB_DEPS)
+	@bash mk/demo.sh $(BUILD)

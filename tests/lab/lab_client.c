@@ -26,11 +26,14 @@
 #include "lab_client.h"
 
 volatile sig_atomic_t lab_stop;
+static volatile sig_atomic_t dump_now;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	lab_stop = 1;
+	if (sig == SIGUSR1)
+		dump_now = 1; /* write the progress snapshot now */
+	else
+		lab_stop = 1;
 }
 
 void lab_progress(const struct lab_cfg *c, const struct lab_tally *t, uint64_t start_ns, bool force,
@@ -41,8 +44,9 @@ void lab_progress(const struct lab_cfg *c, const struct lab_tally *t, uint64_t s
 	json_t *o;
 	char *text;
 
-	if (!c->progress || (!force && now - last < 250000000ULL))
+	if (!c->progress || (!force && !dump_now && now - last < 250000000ULL))
 		return;
+	dump_now = 0;
 	last = now;
 	o = tally_json(t, (double)(now - start_ns) / 1e9, running);
 	text = json_dumps(o, JSON_COMPACT);
@@ -211,6 +215,7 @@ int main(int argc, char **argv)
 		return 1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	start = lab_now_ns();
 	rc = strcmp(mode, "udp") == 0 ? lab_run_udp(&c, &t) : lab_run_tcp(&c, &t);

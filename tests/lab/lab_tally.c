@@ -89,7 +89,8 @@ int tally_answer(struct lab_tally *t, int k, const char *shard, const char *host
 	if (v < t->n_servers)
 		t->per_server[v]++;
 	if (k >= 0 && k < t->n_keys) {
-		t->per_key_shard[k][s]++;
+		if (v < t->n_servers)
+			t->per_key_server[k][v]++;
 		if (t->n_allow[k] >= 0) {
 			allowed = 0;
 			for (int a = 0; a < t->n_allow[k]; a++)
@@ -126,11 +127,11 @@ json_t *tally_json(const struct lab_tally *t, double elapsed_s, bool running)
 	for (int k = 0; k < t->n_keys; k++) {
 		json_t *m = json_object();
 
-		for (int s = 0; s < t->n_shards; s++)
-			if (t->per_key_shard[k][s])
+		for (int v = 0; v < t->n_servers; v++)
+			if (t->per_key_server[k][v])
 				json_object_set_new(
-				    m, t->shard[s],
-				    json_integer((json_int_t)t->per_key_shard[k][s]));
+				    m, t->server[v],
+				    json_integer((json_int_t)t->per_key_server[k][v]));
 		json_object_set_new(pk, t->key[k], m);
 	}
 	for (uint32_t e = 0; e < t->n_entities; e++)

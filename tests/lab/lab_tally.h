@@ -2,7 +2,8 @@
 /*
  * What a lab client saw: requests sent and answered, who answered (per shard,
  * per shard host, per key), and every way an answer can be wrong (lost, from
- * a shard the key's route does not allow, corrupted), as JSON.
+ * a shard the key's route does not allow, corrupted), as JSON. Per key, the
+ * answers are counted by server ("shard@host"), which shows a shard moving.
  */
 #ifndef KS_LAB_TALLY_H
 #define KS_LAB_TALLY_H
@@ -28,7 +29,7 @@ struct lab_tally {
 	uint64_t per_server[T_MAX_SHARDS];
 	int n_keys;
 	char key[T_MAX_KEYS][128];
-	uint64_t per_key_shard[T_MAX_KEYS][T_MAX_SHARDS];
+	uint64_t per_key_server[T_MAX_KEYS][T_MAX_SHARDS];
 	int n_allow[T_MAX_KEYS]; /* -1: not checked */
 	char allow[T_MAX_KEYS][T_MAX_SHARDS][T_NAME];
 	uint32_t n_entities; /* entity stickiness: first shard seen per entity */
