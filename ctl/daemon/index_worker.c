@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -45,6 +47,9 @@ static void *build(void *arg)
 {
 	struct ksd_index_worker *w = arg;
 	struct job *j = &w->cur;
+	/* Lower priority than the loop's thread: applies come first. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) < 0)
+		ks_debug("index worker: setpriority: %s", strerror(errno));
 	w->result = ksd_index_build_keys(j->text, j->len, j->version, j->keys, j->n_keys);
 	j->keys = NULL; /* owned by the index (or freed) now */
 	uint64_t one = 1;
