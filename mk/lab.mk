@@ -51,3 +51,8 @@ endef
 $(foreach t,$(LAB_TESTS),$(eval $(call lab_test,$(t))))
 check-lab: $(addprefix check-lab-,$(LAB_TESTS))
 .PHONY: check-lab
+
+# make lab: the lab up, and a shell inside it (leaving the shell tears it down).
+lab: $(LAB_DEPS)
+	@bash tests/lab/lab_shell.sh $(BUILD)
+.PHONY: lab
