@@ -11,6 +11,7 @@ PACKAGES=(
 	iproute2 ethtool iputils-ping tcpdump
 	python3-jsonschema
 	jq curl
+	nftables haproxy wrk gnuplot-nox
 	dpdk dpdk-dev libdpdk-dev
 )
 
