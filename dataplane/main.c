@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 		goto fail;
 	ks_shm_view_init(&app.view, app.map.base);
 	app.pool = rte_pktmbuf_pool_create("ks_mbufs", app.opt.mbufs, 256, 0,
-					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+					   (uint16_t)app.opt.mbuf_size, (int)rte_socket_id());
 	if (!app.pool) {
 		snprintf(err, sizeof(err), "mbuf pool of %u: %s", app.opt.mbufs,
 			 rte_strerror(rte_errno));

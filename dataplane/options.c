@@ -49,6 +49,7 @@ U_OPT(opt_table_routes, table_routes, 1u << 28)
 U_OPT(opt_table_readers, table_readers, KS_SHM_MAX_READERS)
 U_OPT(opt_gue_port, gue_port, 65535)
 U_OPT(opt_mbufs, mbufs, 1u << 24)
+U_OPT(opt_mbuf_size, mbuf_size, 65535)
 U_OPT(opt_rx_desc, rx_desc, 32768)
 U_OPT(opt_tx_desc, tx_desc, 32768)
 U_OPT(opt_flows, flows, 1u << 26)
@@ -205,6 +206,7 @@ static const struct opt opts[] = {
      "where passed frames go (a tap/virtio-user port to the kernel); none: dropped, counted",
      opt_exception},
     {"mbufs", "N", "16383", "mbufs in the pool", opt_mbufs},
+    {"mbuf-size", "BYTES", "2176", "mbuf data room, headroom included", opt_mbuf_size},
     {"rx-desc", "N", "1024", "RX descriptors per queue", opt_rx_desc},
     {"tx-desc", "N", "1024", "TX descriptors per queue", opt_tx_desc},
     {"flows", "N", "65536", "TCP connections pinned, per family", opt_flows},
@@ -255,6 +257,7 @@ int ks_dp_options_parse(struct ks_dp_options *o, int argc, char **argv)
 	o->table_readers = KS_SHM_DEFAULT_READERS;
 	o->gue_port = KS_DEFAULT_GUE_PORT;
 	o->mbufs = 16383;
+	o->mbuf_size = 2176;
 	o->rx_desc = 1024;
 	o->tx_desc = 1024;
 	o->exception_port = -1;

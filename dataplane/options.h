@@ -19,6 +19,7 @@ struct ks_dp_options {
 	uint32_t table_readers;
 	uint16_t gue_port; /* standalone writes: GUE destination port */
 	uint32_t mbufs;
+	uint32_t mbuf_size; /* data room, RTE_PKTMBUF_HEADROOM included */
 	uint16_t rx_desc, tx_desc;
 	int exception_port; /* -1: none */
 	uint32_t flows, nat_entries;

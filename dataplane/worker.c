@@ -23,23 +23,28 @@
 #include "ks_shell.h"
 #include "shmtable/shm_qsbr.h"
 
-/* Where the routing key of an untagged UDP datagram with a header would be. */
-static inline void prefetch_route(struct ks_dp_lcore *lc, struct rte_mbuf *m)
+/*
+ * Where the routing key of an untagged UDP datagram with a header would be:
+ * its value, or 0 (no hint). Only a hint for prefetching: ks_decide() parses
+ * the frame in full.
+ */
+static inline int peek_key(struct rte_mbuf *m, uint64_t *key)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m), off;
-	uint64_t key;
 
-	if (len < 14 + 40 + 8 + 16)
-		return;
+	if (len < 14 + 20 + 8 + 16)
+		return 0;
 	if (d[12] == 0x08 && d[13] == 0x00 && d[14] == 0x45 && d[23] == KS_IPPROTO_UDP)
 		off = 14 + 20 + 8 + 4;
-	else if (d[12] == 0x86 && d[13] == 0xdd && d[20] == KS_IPPROTO_UDP)
+	else if (d[12] == 0x86 && d[13] == 0xdd && d[20] == KS_IPPROTO_UDP &&
+		 len >= 14 + 40 + 8 + 16)
 		off = 14 + 40 + 8 + 4;
 	else
-		return;
-	memcpy(&key, d + off, 8);
-	rte_prefetch0(ks_shm_route_home(&lc->view, lc->gen, rte_be_to_cpu_64(key)));
+		return 0;
+	memcpy(key, d + off, 8);
+	*key = rte_be_to_cpu_64(*key);
+	return 1;
 }
 
 static inline void tx_flush(struct ks_dp_lcore *lc, uint16_t port)
@@ -83,10 +88,33 @@ static void handle_burst(struct ks_dp_lcore *lc, uint16_t port, struct rte_mbuf 
 	struct ks_dp_app *app = lc->app;
 	struct ks_dp_pkt ctx = {.lc = lc, .in_port = port};
 
+	uint64_t keys[KS_DP_BURST];
+	uint32_t has_key = 0;
+
+	/*
+	 * Three passes of hints so that the misses of a burst overlap: frame
+	 * heads, then each keyed frame's route slot, then (the route line has
+	 * arrived by now) its key counters.
+	 */
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++)
-		prefetch_route(lc, pkts[i]);
+		if (peek_key(pkts[i], &keys[i])) {
+			rte_prefetch0(ks_shm_route_home(&lc->view, lc->gen, keys[i]));
+			has_key |= 1u << i;
+		}
+	for (uint16_t i = 0; i < n; i++)
+		if (has_key & (1u << i)) {
+			const struct ks_route *r = ks_shm_route_lookup(&lc->view, lc->gen, keys[i]);
+
+			if (r && r->stats_slot < lc->stats_slots) {
+				/* 88 bytes: may straddle two lines. */
+				__builtin_prefetch(&lc->keys[r->stats_slot].packets, 1, 3);
+				__builtin_prefetch(&lc->keys[r->stats_slot].shadow_packets, 1, 3);
+			}
+			/* The line in front of the frame, where the outer headers go. */
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], uint8_t *) - RTE_CACHE_LINE_SIZE);
+		}
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		int v;
