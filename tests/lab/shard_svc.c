@@ -17,6 +17,9 @@
  * TCP: a line protocol. Each line received is answered "SHARD HOST LINE\n",
  * so `echo hi | nc ADDR PORT` (or bash's /dev/tcp) shows who served it.
  *
+ * HTTP (--http, for the benchmarks' wrk): keep-alive, every request answered
+ * 200 with the body "SHARD HOST".
+ *
  * With gue/ipip steering the shard receives the client's packet addressed to
  * the listener (direct server return): serve on the listener's address and
  * port, which the lab puts on the shard's loopback. With nat, serve on the
@@ -48,6 +51,7 @@
 
 struct conn {
 	int fd;
+	bool http;
 	size_t used;
 	char buf[LINE_MAX_];
 };
@@ -56,8 +60,10 @@ static struct {
 	const char *shard, *host, *stats_path;
 	int udp[MAX_LISTEN], n_udp;
 	int tcp[MAX_LISTEN], n_tcp;
+	int http[MAX_LISTEN], n_http;
 	struct conn *conns[MAX_CONNS];
-	uint64_t udp_answered, udp_shadow, udp_bad, tcp_conns, tcp_lines, send_errors;
+	uint64_t udp_answered, udp_shadow, udp_bad, tcp_conns, tcp_lines, http_requests,
+	    send_errors;
 } S;
 
 static volatile sig_atomic_t stop, dump;
@@ -110,6 +116,7 @@ static void write_stats(void)
 		      (json_int_t)S.udp_shadow, "udp_bad_header", (json_int_t)S.udp_bad,
 		      "tcp_connections", (json_int_t)S.tcp_conns, "tcp_lines",
 		      (json_int_t)S.tcp_lines, "send_errors", (json_int_t)S.send_errors);
+	json_object_set_new(o, "http_requests", json_integer((json_int_t)S.http_requests));
 	text = json_dumps(o, JSON_COMPACT);
 	if (text) {
 		lab_write_atomic(S.stats_path, text);
@@ -166,7 +173,7 @@ static void close_conn(int i)
 	S.conns[i] = NULL;
 }
 
-static void accept_tcp(int lfd)
+static void accept_tcp(int lfd, bool http)
 {
 	for (int k = 0; k < 64; k++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i;
@@ -185,8 +192,34 @@ static void accept_tcp(int lfd)
 			continue;
 		}
 		S.conns[i]->fd = fd;
+		S.conns[i]->http = http;
 		S.tcp_conns++;
 	}
+}
+
+/* HTTP/1.1 keep-alive: every request (headers, no body) gets "SHARD HOST". */
+static void serve_http(int i)
+{
+	struct conn *c = S.conns[i];
+	char out[512], body[200];
+	int bl = snprintf(body, sizeof(body), "%s %s\n", S.shard, S.host);
+	int ol = snprintf(out, sizeof(out),
+			  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+			  "\r\n%s",
+			  bl, body);
+	char *end;
+
+	while ((end = memmem(c->buf, c->used, "\r\n\r\n", 4))) {
+		size_t rl = (size_t)(end - c->buf) + 4;
+
+		S.http_requests++;
+		if (write(c->fd, out, (size_t)ol) != ol)
+			S.send_errors++;
+		memmove(c->buf, c->buf + rl, c->used - rl);
+		c->used -= rl;
+	}
+	if (c->used == sizeof(c->buf))
+		close_conn(i);
 }
 
 static void serve_conn(int i)
@@ -201,6 +234,10 @@ static void serve_conn(int i)
 		return;
 	}
 	c->used += (size_t)n;
+	if (c->http) {
+		serve_http(i);
+		return;
+	}
 	while ((nl = memchr(c->buf, '\n', c->used))) {
 		char out[LINE_MAX_ + 256];
 		size_t ll = (size_t)(nl - c->buf);
@@ -220,8 +257,8 @@ static void serve_conn(int i)
 
 static int run(const char *ready)
 {
-	struct pollfd pfd[2 * MAX_LISTEN + MAX_CONNS];
-	int idx[2 * MAX_LISTEN + MAX_CONNS];
+	struct pollfd pfd[3 * MAX_LISTEN + MAX_CONNS];
+	int idx[3 * MAX_LISTEN + MAX_CONNS];
 
 	if (ready && lab_write_atomic(ready, "ready\n"))
 		return 1;
@@ -232,6 +269,8 @@ static int run(const char *ready)
 			pfd[n] = (struct pollfd){S.udp[i], POLLIN, 0}, idx[n++] = -1;
 		for (int i = 0; i < S.n_tcp; i++)
 			pfd[n] = (struct pollfd){S.tcp[i], POLLIN, 0}, idx[n++] = -2;
+		for (int i = 0; i < S.n_http; i++)
+			pfd[n] = (struct pollfd){S.http[i], POLLIN, 0}, idx[n++] = -3;
 		for (int i = 0; i < MAX_CONNS; i++)
 			if (S.conns[i])
 				pfd[n] = (struct pollfd){S.conns[i]->fd, POLLIN, 0}, idx[n++] = i;
@@ -247,7 +286,9 @@ static int run(const char *ready)
 			if (idx[k] == -1)
 				serve_udp(pfd[k].fd);
 			else if (idx[k] == -2)
-				accept_tcp(pfd[k].fd);
+				accept_tcp(pfd[k].fd, false);
+			else if (idx[k] == -3)
+				accept_tcp(pfd[k].fd, true);
 			else if (S.conns[idx[k]])
 				serve_conn(idx[k]);
 		}
@@ -265,6 +306,7 @@ int main(int argc, char **argv)
 	    {"tcp", required_argument, NULL, 't'},
 	    {"stats", required_argument, NULL, 'S'},
 	    {"ready", required_argument, NULL, 'r'},
+	    {"http", required_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *ready = NULL;
@@ -285,6 +327,13 @@ int main(int argc, char **argv)
 		case 'r':
 			ready = optarg;
 			break;
+		case 'h':
+			if (S.n_http == MAX_LISTEN)
+				return 2;
+			S.http[S.n_http] = open_listener(optarg, SOCK_STREAM);
+			if (S.http[S.n_http++] < 0)
+				return 1;
+			break;
 		case 'u':
 		case 't':
 			if ((c == 'u' ? S.n_udp : S.n_tcp) == MAX_LISTEN)
@@ -303,7 +352,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!S.shard || !S.host || S.n_udp + S.n_tcp == 0) {
+	if (!S.shard || !S.host || S.n_udp + S.n_tcp + S.n_http == 0) {
 		fprintf(stderr, "ks-shard: --shard, --host and a listener are required\n");
 		return 2;
 	}
