@@ -28,6 +28,8 @@ CHECK_TARGETS :=
 BENCH_TARGETS :=
 
 .PHONY: all deps check demo bench clean format format-check
+# Fragments may name other fragments' source lists in prerequisites as $$(VAR).
+.SECONDEXPANSION:
 .DEFAULT_GOAL := all
 
 # Plain and sanitized objects of any C source in the tree.

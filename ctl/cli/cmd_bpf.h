@@ -22,4 +22,7 @@ int ks_cmd_bpf_detach(int argc, char **argv);
 int ks_cmd_bpf_stats(int argc, char **argv);
 int ks_cmd_decap(int argc, char **argv);
 
+/* stats from keysteerd, or from the pinned maps with --pin-root (cmd_stats_any.c). */
+int ks_cmd_stats_any(int argc, char **argv);
+
 #endif

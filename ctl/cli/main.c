@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_bpf.h"
+#include "cli/cmd_ctl.h"
+#include "cli/cmd_tag.h"
 #include "rules/suggest.h"
 
 /*
@@ -21,6 +24,18 @@ static const struct ks_cli_cmd commands[] = {
     {"compile", "show the table a rule file compiles to, offline (-j: JSON)", ks_cmd_compile,
      ks_help_compile},
     {"hash", "print the 64-bit routing key of a textual key", ks_cmd_hash, ks_help_hash},
+    {"apply", "send a rule file to keysteerd and apply it", ks_cmd_apply, NULL},
+    {"rollback", "make keysteerd go back to an earlier rule version", ks_cmd_rollback, NULL},
+    {"status", "keysteerd's active version, data plane and recent applies", ks_cmd_status, NULL},
+    {"stats", "counters per reason, shard and key (keysteerd, or --pin-root)", ks_cmd_stats_any,
+     NULL},
+    {"lookup", "what the active tables decide for a key, and why", ks_cmd_lookup, NULL},
+    {"detach", "have keysteerd take the XDP router off its interfaces", ks_cmd_detach, NULL},
+    {"attach", "attach the XDP router to interfaces without keysteerd", ks_cmd_attach, NULL},
+    {"xdp-detach", "take the XDP router off interfaces without keysteerd", ks_cmd_bpf_detach,
+     NULL},
+    {"decap", "the shard-side GUE/IPIP decapsulator: attach, detach, stats", ks_cmd_decap, NULL},
+    {"tag", "add the routing option to TCP SYNs of a cgroup's sockets", ks_cmd_tag, ks_help_tag},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
