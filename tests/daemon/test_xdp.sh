@@ -123,13 +123,13 @@ check "none elsewhere" test "$(count kill 10.211.2.20)" = 0
 # Legal targets: .10 (odd) and .40 (even). A packet that took its route
 # from one version and its shard table from the other lands on .20 or .30.
 start_recv flip
-N=30000
-nsenter --net="/run/netns/$C" $UDP send 10.211.1.1 7000 $KEY $N 5000 >/dev/null &
+N=18000
+nsenter --net="/run/netns/$C" $UDP send 10.211.1.1 7000 $KEY $N 3000 >/dev/null &
 SPID=$!
 PIDS+=("$SPID")
 v=2
 flips=0
-while kill -0 "$SPID" 2>/dev/null && [ $flips -lt 200 ]; do
+while kill -0 "$SPID" 2>/dev/null && [ $flips -lt 2000 ]; do
 	if [ $((v % 2)) = 0 ]; then
 		rules $v y 10.211.2.30 10.211.2.40 >"$T/flip.json"
 	else

@@ -37,7 +37,9 @@ def recv(out, secs, stopfile, addrs):
     socks = {}
     for a in addrs:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        # SO_RCVBUFFORCE (33): root may go past net.core.rmem_max, so a busy
+        # machine delaying this reader does not drop datagrams.
+        s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)
         s.bind((a, 6080))
         s.setblocking(False)
         socks[s] = a
