@@ -91,7 +91,7 @@ BINS += $(BUILD)/tests/nats_tool
 KSD_IT_DEPS := $(BUILD)/tests/keysteerd-san $(BUILD)/tests/ksctl
 check-daemon-file: $(KSD_IT_DEPS)
 	@$(call run_test,daemon-file,bash tests/daemon/test_file_feed.sh $(BUILD))
-check-daemon-ctl: $(KSD_IT_DEPS)
+check-daemon-ctl: $(KSD_IT_DEPS) $(BUILD)/keysteer
 	@$(call run_test,daemon-ctl,bash tests/daemon/test_ctl.sh $(BUILD))
 # The NATS feed against a real nats-server (Debian package) on loopback.
 check-daemon-nats: $(KSD_IT_DEPS) $(BUILD)/tests/nats_tool

@@ -80,6 +80,13 @@ check "detach exits 0" "$CTL" detach --socket "$T/c/ks.sock"
 for _ in $(seq 50); do kill -0 "$P4" 2>/dev/null || break; sleep 0.1; done
 check "daemon stopped after detach" bash -c "! kill -0 $P4 2>/dev/null"
 
+# The same commands through the real `keysteer` binary.
+KS=$BUILD/keysteer
+check "keysteer status (the CLI binary) talks to keysteerd" \
+	bash -c "$KS status -j --socket $S1 | jq -e '.rules.active_version == 1' >/dev/null"
+check "keysteer lookup (the CLI binary)" \
+	bash -c "$KS lookup --socket $S1 k1 | grep -q 'target a'"
+
 # No daemon at all.
 out=$("$CTL" status --socket "$T/none/ks.sock" 2>&1) && rc=0 || rc=$?
 check "no daemon: exit 3" test "$rc" = 3
