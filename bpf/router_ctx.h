@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The XDP router's per-packet state, shared by the bpf/router_*.h pieces.
- * The parse/select/encap logic itself lives in include/keysteer/ (shared with
- * the DPDK fast path); these headers are only the BPF glue around it: map
- * lookups, head adjustment, redirect, counters.
+ * The XDP shell around keysteer's decision flow (include/keysteer/decide.h;
+ * include/keysteer/shell.h lists what a shell provides). The bpf/router_*.h
+ * pieces define the shell's primitives over the router's maps (ks_maps.h),
+ * one concern per file; none of them decides anything about a packet.
  */
 #ifndef KS_ROUTER_CTX_H
 #define KS_ROUTER_CTX_H
@@ -18,15 +18,34 @@
 #define __noinline __attribute__((noinline))
 #endif
 
-struct ks_rctx {
-	struct ks_pkt p;
-	__u32 gen;	 /* active generation, read once */
-	__u32 len;	 /* frame length as received (byte counters) */
-	__u32 flow_hash; /* ks_flow_hash(&p), once computed */
-};
+#define KS_SHELL_CTX struct xdp_md *
+#define KS_V_PASS    XDP_PASS
+#define KS_V_DROP    XDP_DROP
+
+#include <keysteer/shell.h>
 
 /* Packet bounds, re-read after anything that moves the head. */
 #define KS_DATA(ctx)	 ((void *)(long)(ctx)->data)
 #define KS_DATA_END(ctx) ((void *)(long)(ctx)->data_end)
+
+KS_ALWAYS_INLINE void *ks_sh_data(struct xdp_md *ctx)
+{
+	return KS_DATA(ctx);
+}
+
+KS_ALWAYS_INLINE void *ks_sh_data_end(struct xdp_md *ctx)
+{
+	return KS_DATA_END(ctx);
+}
+
+KS_ALWAYS_INLINE int ks_sh_adjust_head(struct xdp_md *ctx, int delta)
+{
+	return (int)bpf_xdp_adjust_head(ctx, delta);
+}
+
+KS_ALWAYS_INLINE __u32 ks_sh_ingress(struct xdp_md *ctx)
+{
+	return ctx->ingress_ifindex;
+}
 
 #endif /* KS_ROUTER_CTX_H */

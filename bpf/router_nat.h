@@ -1,191 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The NAT steer in XDP: rewrite in place (keysteer/nat.h), remember how to
- * translate replies (ks_nat_rev, with the ks_nat_filter bit in front of it),
- * and translate replies from a shard back to the listener's address and port
- * on their way to the client.
- *
- * Frames leave untagged: VLAN tags are dropped by moving the Ethernet header
- * up to the IP header.
+ * The NAT reverse table in BPF maps: ks_nat_rev (an LRU hash seen by every
+ * CPU) and the ks_nat_filter bits in front of it. The NAT steer itself is
+ * keysteer/natflow.h.
  */
 #ifndef KS_ROUTER_NAT_H
 #define KS_ROUTER_NAT_H
 
-#include <keysteer/encap.h>
-#include <keysteer/hash.h>
-#include <keysteer/nat.h>
 #include "router_ctx.h"
-#include "router_nexthop.h"
-#include "router_stats.h"
 
-static __always_inline __u32 ks_nat_filter_bit(const struct ks_addr *a, __be16 port, __u8 proto)
-{
-	return (__u32)ks_mix64(ks_addr_fold(a) ^ ((__u64)ks_ntohs(port) << 40) ^
-			       ((__u64)proto << 56)) &
-	       0xffff;
-}
-
-static __always_inline int ks_nat_filter_test(__u32 bit)
+KS_ALWAYS_INLINE int ks_sh_nat_filter_test(struct xdp_md *ctx, __u32 bit)
 {
 	__u32 word = bit >> 6;
 	__u64 *w = bpf_map_lookup_elem(&ks_nat_filter, &word);
 
+	(void)ctx;
 	return w && (*w & (1ULL << (bit & 63)));
 }
 
-static __always_inline void ks_nat_filter_set(__u32 bit)
+KS_ALWAYS_INLINE void ks_sh_nat_filter_set(struct xdp_md *ctx, __u32 bit)
 {
 	__u32 word = bit >> 6;
 	__u64 *w = bpf_map_lookup_elem(&ks_nat_filter, &word);
 
+	(void)ctx;
 	if (w && !(*w & (1ULL << (bit & 63))))
 		__sync_fetch_and_or(w, 1ULL << (bit & 63));
 }
 
-static __always_inline int ks_nat_rev_same(const struct ks_nat_rev *a, const struct ks_nat_rev *b)
+KS_ALWAYS_INLINE const struct ks_nat_rev *ks_sh_nat_lookup(struct xdp_md *ctx,
+							   const struct ks_nat_key *k)
 {
-	__u32 am[3], bm[3];
-
-	__builtin_memcpy(am, a->client_mac, 12);
-	__builtin_memcpy(bm, b->client_mac, 12);
-	return a->listener_addr.w[0] == b->listener_addr.w[0] &&
-	       a->listener_addr.w[1] == b->listener_addr.w[1] &&
-	       a->listener_addr.w[2] == b->listener_addr.w[2] &&
-	       a->listener_addr.w[3] == b->listener_addr.w[3] &&
-	       a->listener_port == b->listener_port && a->family == b->family &&
-	       a->ifindex == b->ifindex && am[0] == bm[0] && am[1] == bm[1] && am[2] == bm[2];
+	(void)ctx;
+	return bpf_map_lookup_elem(&ks_nat_rev, k);
 }
 
-/* Record (or refresh) the reverse translation of a packet NAT'd to sh. */
-static __always_inline void ks_nat_remember(struct xdp_md *ctx, const struct ks_rctx *r,
-					    const struct ks_shard *sh, const struct ks_eth *eth)
+KS_ALWAYS_INLINE void ks_sh_nat_update(struct xdp_md *ctx, const struct ks_nat_key *k,
+				       const struct ks_nat_rev *v)
 {
-	struct ks_nat_key k = {};
-	struct ks_nat_rev v = {};
-	const struct ks_nat_rev *old;
-
-	k.shard_addr = sh->vip;
-	k.client_addr = r->p.saddr;
-	k.shard_port = sh->port;
-	k.client_port = r->p.sport;
-	k.proto = r->p.proto;
-	k.family = r->p.family;
-	v.listener_addr = r->p.daddr;
-	v.listener_port = r->p.dport;
-	v.family = r->p.family;
-	v.ifindex = ctx->ingress_ifindex;
-	__builtin_memcpy(v.client_mac, eth->src, 6);
-	__builtin_memcpy(v.router_mac, eth->dst, 6);
-	old = bpf_map_lookup_elem(&ks_nat_rev, &k);
-	if (old && ks_nat_rev_same(old, &v))
-		return;
-	bpf_map_update_elem(&ks_nat_rev, &k, &v, BPF_ANY);
-	ks_nat_filter_set(ks_nat_filter_bit(&sh->vip, sh->port, r->p.proto));
-}
-
-/*
- * Rewrite one end of the packet now at data (untagged: IP at data + 14).
- * The protocol is passed as a constant at each call site so that the
- * verifier sees one L4 header size per path.
- */
-static __always_inline __u32 ks_nat_rewrite(void *data, void *end, __u8 family, __u8 proto,
-					    enum ks_nat_dir dir, const struct ks_addr *addr,
-					    __be16 port)
-{
-	__u32 l4min = proto == KS_IPPROTO_TCP ? KS_TCP_HLEN : KS_UDP_HLEN;
-
-	if (family == KS_AF_INET) {
-		struct ks_ip4 *ip = data + KS_ETH_HLEN;
-		__u8 *l4;
-
-		if ((void *)(ip + 1) > end)
-			return KS_R_MALFORMED;
-		l4 = (__u8 *)ip + (ip->ver_ihl & 0x0f) * 4;
-		if ((void *)(l4 + l4min) > end)
-			return KS_R_MALFORMED;
-		ks_nat4(ip, l4, proto, dir, addr->w[0], port);
-	} else {
-		struct ks_ip6 *ip6 = data + KS_ETH_HLEN;
-		__u8 *l4 = (__u8 *)(ip6 + 1);
-
-		if ((void *)(l4 + l4min) > end)
-			return KS_R_MALFORMED;
-		ks_nat6(ip6, l4, proto, dir, addr, port);
-	}
-	return 0;
-}
-
-/*
- * Untag (if tagged), rewrite, and write the Ethernet header. 0, KS_R_NO_ROOM
- * (packet untouched) or KS_R_MALFORMED (packet spoilt: drop).
- */
-static __always_inline __u32 ks_nat_apply(struct xdp_md *ctx, const struct ks_rctx *r,
-					  enum ks_nat_dir dir, const struct ks_addr *addr,
-					  __be16 port, const __u8 *dmac, const __u8 *smac)
-{
-	void *data, *end;
-	__u32 err;
-
-	if (r->p.n_vlans && bpf_xdp_adjust_head(ctx, (int)r->p.l3_off - KS_ETH_HLEN))
-		return KS_R_NO_ROOM;
-	data = KS_DATA(ctx);
-	end = KS_DATA_END(ctx);
-	if (data + KS_ETH_HLEN > end)
-		return KS_R_MALFORMED;
-	if (r->p.proto == KS_IPPROTO_TCP)
-		err = ks_nat_rewrite(data, end, r->p.family, KS_IPPROTO_TCP, dir, addr, port);
-	else
-		err = ks_nat_rewrite(data, end, r->p.family, KS_IPPROTO_UDP, dir, addr, port);
-	if (err)
-		return err;
-	ks_eth_write((struct ks_eth *)data, dmac, smac, r->p.family);
-	return 0;
-}
-
-/* Forward direction: to sh's VIP and port. Same return values as ks_nat_apply. */
-static __always_inline __u32 ks_nat_forward(struct xdp_md *ctx, const struct ks_rctx *r,
-					    const struct ks_shard *sh)
-{
-	void *data = KS_DATA(ctx), *end = KS_DATA_END(ctx);
-	struct ks_eth *eth = data;
-
-	if ((void *)(eth + 1) > end)
-		return KS_R_MALFORMED;
-	ks_nat_remember(ctx, r, sh, eth);
-	return ks_nat_apply(ctx, r, KS_NAT_DST, &sh->vip, sh->port, sh->dmac, sh->smac);
-}
-
-/*
- * A packet for no listener: is it a reply from a NAT'd shard? Then translate
- * it back and send it towards the client (an XDP action); otherwise -1.
- */
-static __always_inline int ks_nat_reply(struct xdp_md *ctx, const struct ks_rctx *r)
-{
-	struct ks_nat_key k = {};
-	const struct ks_nat_rev *v;
-	__u32 err;
-
-	if (!ks_nat_filter_test(ks_nat_filter_bit(&r->p.saddr, r->p.sport, r->p.proto)))
-		return -1;
-	k.shard_addr = r->p.saddr;
-	k.client_addr = r->p.daddr;
-	k.shard_port = r->p.sport;
-	k.client_port = r->p.dport;
-	k.proto = r->p.proto;
-	k.family = r->p.family;
-	v = bpf_map_lookup_elem(&ks_nat_rev, &k);
-	if (!v)
-		return -1;
-	if (r->p.ttl <= 1)
-		return ks_pass(r, KS_R_TTL);
-	err = ks_nat_apply(ctx, r, KS_NAT_SRC, &v->listener_addr, v->listener_port, v->client_mac,
-			   v->router_mac);
-	if (err == KS_R_NO_ROOM)
-		return ks_pass(r, err);
-	if (err)
-		return ks_drop(r, err);
-	ks_count(KS_R_NAT_REPLY, r->len);
-	return ks_xmit(ctx, v->ifindex);
+	(void)ctx;
+	bpf_map_update_elem(&ks_nat_rev, k, v, BPF_ANY);
 }
 
 #endif /* KS_ROUTER_NAT_H */

@@ -17,11 +17,12 @@
 #define KS_FIB_LOOKUP_SRC (1U << 4)
 
 /* Shard `id` of generation `gen`, or NULL when the slot is out of range or unused. */
-static __always_inline const struct ks_shard *ks_shard_get(__u32 gen, __u32 id)
+KS_ALWAYS_INLINE const struct ks_shard *ks_sh_shard(struct xdp_md *ctx, __u32 gen, __u32 id)
 {
 	const struct ks_shard *sh;
 	__u32 idx;
 
+	(void)ctx;
 	if (id >= KS_MAX_SHARDS)
 		return NULL;
 	idx = gen * KS_MAX_SHARDS + id;
@@ -30,36 +31,14 @@ static __always_inline const struct ks_shard *ks_shard_get(__u32 gen, __u32 id)
 }
 
 /*
- * Does this shard entry still describe the destination a connection is pinned
- * to? Both structs start with vip (16 bytes), port, family, steer (4 bytes):
- * five 32-bit compares.
- */
-static __always_inline int ks_shard_holds(const struct ks_shard *sh, const struct ks_flow *f)
-{
-	__u32 a[5], b[5];
-
-	__builtin_memcpy(a, sh, sizeof(a));
-	__builtin_memcpy(b, f, sizeof(b));
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4];
-}
-
-_Static_assert(__builtin_offsetof(struct ks_shard, steer) == 19 &&
-		   __builtin_offsetof(struct ks_flow, steer) == 19 &&
-		   __builtin_offsetof(struct ks_shard, port) == 16 &&
-		   __builtin_offsetof(struct ks_flow, port) == 16 &&
-		   __builtin_offsetof(struct ks_shard, family) == 18 &&
-		   __builtin_offsetof(struct ks_flow, family) == 18,
-	       "ks_shard and ks_flow share their first 20 bytes' layout");
-
-/*
  * Resolve sh's next hop through the FIB into *out (a copy of sh with the
  * next-hop block filled; out may be sh itself), checking that tot_len bytes
  * fit the route's MTU.
  * 0, or the reason to pass the packet: KS_R_MTU (FRAG_NEEDED) or
  * KS_R_NO_NEXTHOP (no route, no neighbour yet, forwarding off, ...).
  */
-static __always_inline __u32 ks_fib_nexthop(struct xdp_md *ctx, const struct ks_shard *sh,
-					    __u32 tot_len, struct ks_shard *out)
+KS_ALWAYS_INLINE __u32 ks_sh_nexthop(struct xdp_md *ctx, const struct ks_shard *sh, __u32 tot_len,
+				     struct ks_shard *out)
 {
 	struct bpf_fib_lookup fib = {};
 	__u32 src_known = sh->src.w[0] | sh->src.w[1] | sh->src.w[2] | sh->src.w[3];
@@ -98,7 +77,7 @@ static __always_inline __u32 ks_fib_nexthop(struct xdp_md *ctx, const struct ks_
 	return 0;
 }
 
-static __always_inline int ks_xmit(struct xdp_md *ctx, __u32 ifindex)
+KS_ALWAYS_INLINE int ks_sh_xmit(struct xdp_md *ctx, __u32 ifindex)
 {
 	if (ifindex == ctx->ingress_ifindex)
 		return XDP_TX;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Parsing glue: the generation this packet is decided by, and whether it is
- * addressed to a listener of that generation. The parsing itself is
- * keysteer/parse.h.
+ * The generation a packet is decided by, its config, the listener check, and
+ * the TCP option walk driven the way the verifier needs. The parsing itself
+ * is keysteer/parse.h.
  */
 #ifndef KS_ROUTER_PARSE_H
 #define KS_ROUTER_PARSE_H
@@ -10,37 +10,46 @@
 #include "router_ctx.h"
 
 /* Read ks_active once: the generation this packet is decided by. */
-static __always_inline int ks_load_generation(struct ks_rctx *r)
+KS_ALWAYS_INLINE int ks_sh_generation(struct xdp_md *ctx, __u32 *gen)
 {
 	__u32 zero = 0;
 	const struct ks_active *a = bpf_map_lookup_elem(&ks_active, &zero);
 
+	(void)ctx;
 	if (!a)
 		return -1;
-	r->gen = a->gen & (KS_GENERATIONS - 1);
+	*gen = a->gen & (KS_GENERATIONS - 1);
 	return 0;
 }
 
 /*
  * The generation's config, read where it is needed (the default action, the
  * GUE port): the pinned TCP path needs neither. An array slot always exists.
+ * The key is the packet's own generation word, not a copy: a copy is one
+ * more stack slot whose value differs between paths, and it quadrupled the
+ * states the verifier explores.
  */
-static __always_inline const struct ks_config *ks_config_of(const struct ks_rctx *r)
+KS_ALWAYS_INLINE const struct ks_config *ks_sh_config(struct xdp_md *ctx, const __u32 *gen)
 {
-	return bpf_map_lookup_elem(&ks_config, &r->gen);
+	(void)ctx;
+	return bpf_map_lookup_elem(&ks_config, gen);
 }
 
-/* Is (destination address, port, protocol) a listener of the active generation? */
-static __always_inline int ks_is_listener(const struct ks_rctx *r)
+/* Is (destination address, port, protocol) a listener of the key's generation? */
+KS_ALWAYS_INLINE int ks_sh_is_listener(struct xdp_md *ctx, const struct ks_listener_key *k)
 {
-	struct ks_listener_key k;
+	(void)ctx;
+	return bpf_map_lookup_elem(&ks_listeners, k) != NULL;
+}
 
-	k.addr = r->p.daddr;
-	k.port = r->p.dport;
-	k.proto = r->p.proto;
-	k.family = r->p.family;
-	k.gen = r->gen;
-	return bpf_map_lookup_elem(&ks_listeners, &k) != NULL;
+KS_ALWAYS_INLINE const struct ks_route *ks_sh_route(struct xdp_md *ctx, __u32 gen, __u64 key)
+{
+	struct ks_route_key rk = {};
+
+	(void)ctx;
+	rk.key = key;
+	rk.gen = gen;
+	return bpf_map_lookup_elem(&ks_routes, &rk);
 }
 
 /*
@@ -63,14 +72,15 @@ struct {
  * in [0, 63]. The volatile accesses stop the compiler from keeping it in a
  * register anyway.
  */
-static __always_inline __u32 ks_tcp_option(const void *data, const void *data_end,
-					   const struct ks_pkt *p, struct ks_header *h)
+KS_ALWAYS_INLINE __u32 ks_sh_tcp_option(struct xdp_md *ctx, const void *data, const void *data_end,
+					const struct ks_pkt *p, struct ks_header *h)
 {
 	__u32 zero = 0, optlen;
 	volatile __u32 *off = bpf_map_lookup_elem(&ks_optwalk, &zero);
 	const __u8 *opts;
 	__u32 r;
 
+	(void)ctx;
 	if (!off)
 		return KS_R_MALFORMED;
 	r = ks_tcp_opts(data, data_end, p, &opts, &optlen);

@@ -16,9 +16,8 @@
 #include "router_stats.h"
 
 /* XDP_PASS with the metadata written, or -1 when the driver has no metadata room. */
-static __always_inline int ks_shadow_handoff(struct xdp_md *ctx, const struct ks_rctx *r,
-					     const struct ks_route *route,
-					     const struct ks_choice *c)
+KS_ALWAYS_INLINE int ks_sh_shadow(struct xdp_md *ctx, const struct ks_rctx *r,
+				  const struct ks_route *route, const struct ks_choice *c)
 {
 	struct ks_xdp_meta *meta;
 
@@ -37,8 +36,8 @@ static __always_inline int ks_shadow_handoff(struct xdp_md *ctx, const struct ks
 	meta->stats_slot = route->stats_slot;
 	meta->flow_hash = r->flow_hash;
 	meta->pad = 0;
-	ks_count_key(route->stats_slot, c->target, r->len, 1);
-	ks_count(KS_R_SHADOW_COPY, r->len);
+	ks_sh_count_key(ctx, route->stats_slot, c->target, r->len, 1);
+	ks_sh_count(ctx, KS_R_SHADOW_COPY, r->len);
 	return XDP_PASS;
 }
 

@@ -23,17 +23,17 @@
 #include <keysteer/shell.h>
 #include <keysteer/select.h>
 
-static __always_inline void *ks_sh_data(struct ks_dp_pkt *ctx)
+KS_ALWAYS_INLINE void *ks_sh_data(struct ks_dp_pkt *ctx)
 {
 	return rte_pktmbuf_mtod(ctx->m, void *);
 }
 
-static __always_inline void *ks_sh_data_end(struct ks_dp_pkt *ctx)
+KS_ALWAYS_INLINE void *ks_sh_data_end(struct ks_dp_pkt *ctx)
 {
 	return rte_pktmbuf_mtod(ctx->m, uint8_t *) + rte_pktmbuf_data_len(ctx->m);
 }
 
-static __always_inline int ks_sh_adjust_head(struct ks_dp_pkt *ctx, int delta)
+KS_ALWAYS_INLINE int ks_sh_adjust_head(struct ks_dp_pkt *ctx, int delta)
 {
 	if (delta < 0)
 		return rte_pktmbuf_prepend(ctx->m, (uint16_t)-delta) ? 0 : -1;
@@ -42,46 +42,44 @@ static __always_inline int ks_sh_adjust_head(struct ks_dp_pkt *ctx, int delta)
 	return 0;
 }
 
-static __always_inline __u32 ks_sh_ingress(struct ks_dp_pkt *ctx)
+KS_ALWAYS_INLINE __u32 ks_sh_ingress(struct ks_dp_pkt *ctx)
 {
 	return (__u32)ctx->in_port + 1;
 }
 
-static __always_inline int ks_sh_generation(struct ks_dp_pkt *ctx, __u32 *gen)
+KS_ALWAYS_INLINE int ks_sh_generation(struct ks_dp_pkt *ctx, __u32 *gen)
 {
 	*gen = ctx->lc->gen;
 	return 0;
 }
 
-static __always_inline const struct ks_config *ks_sh_config(struct ks_dp_pkt *ctx, __u32 gen)
+KS_ALWAYS_INLINE const struct ks_config *ks_sh_config(struct ks_dp_pkt *ctx, const __u32 *gen)
 {
-	return ctx->lc->view.config[gen];
+	return ctx->lc->view.config[*gen];
 }
 
-static __always_inline int ks_sh_is_listener(struct ks_dp_pkt *ctx, const struct ks_listener_key *k)
+KS_ALWAYS_INLINE int ks_sh_is_listener(struct ks_dp_pkt *ctx, const struct ks_listener_key *k)
 {
 	return ks_shm_listener_lookup(&ctx->lc->view, k->gen, k) != NULL;
 }
 
-static __always_inline const struct ks_route *ks_sh_route(struct ks_dp_pkt *ctx, __u32 gen,
-							  __u64 key)
+KS_ALWAYS_INLINE const struct ks_route *ks_sh_route(struct ks_dp_pkt *ctx, __u32 gen, __u64 key)
 {
 	return ks_shm_route_lookup(&ctx->lc->view, gen, key);
 }
 
-static __always_inline const struct ks_shard *ks_sh_shard(struct ks_dp_pkt *ctx, __u32 gen,
-							  __u32 id)
+KS_ALWAYS_INLINE const struct ks_shard *ks_sh_shard(struct ks_dp_pkt *ctx, __u32 gen, __u32 id)
 {
 	return ks_shm_shard(&ctx->lc->view, gen, id);
 }
 
-static __always_inline size_t ks_dp_flow_key_size(__u8 family)
+KS_ALWAYS_INLINE size_t ks_dp_flow_key_size(__u8 family)
 {
 	return family == KS_AF_INET ? sizeof(struct ks_flow4_key) : sizeof(struct ks_flow6_key);
 }
 
-static __always_inline struct ks_flow *ks_sh_flow_lookup(struct ks_dp_pkt *ctx,
-							 const union ks_flow_key *k, __u8 family)
+KS_ALWAYS_INLINE struct ks_flow *ks_sh_flow_lookup(struct ks_dp_pkt *ctx,
+						   const union ks_flow_key *k, __u8 family)
 {
 	struct ks_dp_lcore *lc = ctx->lc;
 	struct flowcache *fc = family == KS_AF_INET ? &lc->app->flows4 : &lc->app->flows6;
@@ -93,15 +91,15 @@ static __always_inline struct ks_flow *ks_sh_flow_lookup(struct ks_dp_pkt *ctx,
 	return &lc->flow;
 }
 
-static __always_inline void ks_sh_flow_pin(struct ks_dp_pkt *ctx, const union ks_flow_key *k,
-					   __u8 family, const struct ks_flow *f)
+KS_ALWAYS_INLINE void ks_sh_flow_pin(struct ks_dp_pkt *ctx, const union ks_flow_key *k, __u8 family,
+				     const struct ks_flow *f)
 {
 	struct ks_dp_app *app = ctx->lc->app;
 
 	flowcache_put(family == KS_AF_INET ? &app->flows4 : &app->flows6, k, f);
 }
 
-static __always_inline void ks_sh_flow_closing(struct ks_dp_pkt *ctx, struct ks_flow *f)
+KS_ALWAYS_INLINE void ks_sh_flow_closing(struct ks_dp_pkt *ctx, struct ks_flow *f)
 {
 	struct ks_dp_lcore *lc = ctx->lc;
 	struct flowcache *fc = lc->flow_family == KS_AF_INET ? &lc->app->flows4 : &lc->app->flows6;
@@ -110,14 +108,14 @@ static __always_inline void ks_sh_flow_closing(struct ks_dp_pkt *ctx, struct ks_
 	flowcache_set_byte(fc, lc->flow_key, offsetof(struct ks_flow, state), KS_FLOW_CLOSING);
 }
 
-static __always_inline int ks_sh_nat_filter_test(struct ks_dp_pkt *ctx, __u32 bit)
+KS_ALWAYS_INLINE int ks_sh_nat_filter_test(struct ks_dp_pkt *ctx, __u32 bit)
 {
 	const uint64_t *w = &ctx->lc->app->nat_filter[(bit >> 6) & (KS_DP_NAT_FILTER_WORDS - 1)];
 
 	return (__atomic_load_n(w, __ATOMIC_RELAXED) >> (bit & 63)) & 1;
 }
 
-static __always_inline void ks_sh_nat_filter_set(struct ks_dp_pkt *ctx, __u32 bit)
+KS_ALWAYS_INLINE void ks_sh_nat_filter_set(struct ks_dp_pkt *ctx, __u32 bit)
 {
 	uint64_t *w = &ctx->lc->app->nat_filter[(bit >> 6) & (KS_DP_NAT_FILTER_WORDS - 1)];
 
@@ -125,31 +123,30 @@ static __always_inline void ks_sh_nat_filter_set(struct ks_dp_pkt *ctx, __u32 bi
 		__atomic_fetch_or(w, 1ULL << (bit & 63), __ATOMIC_RELAXED);
 }
 
-static __always_inline const struct ks_nat_rev *ks_sh_nat_lookup(struct ks_dp_pkt *ctx,
-								 const struct ks_nat_key *k)
+KS_ALWAYS_INLINE const struct ks_nat_rev *ks_sh_nat_lookup(struct ks_dp_pkt *ctx,
+							   const struct ks_nat_key *k)
 {
 	struct ks_dp_lcore *lc = ctx->lc;
 
 	return flowcache_get(&lc->app->nat, k, &lc->nat) ? &lc->nat : NULL;
 }
 
-static __always_inline void ks_sh_nat_update(struct ks_dp_pkt *ctx, const struct ks_nat_key *k,
-					     const struct ks_nat_rev *v)
+KS_ALWAYS_INLINE void ks_sh_nat_update(struct ks_dp_pkt *ctx, const struct ks_nat_key *k,
+				       const struct ks_nat_rev *v)
 {
 	/* Replies from a shadow shard are not translated back: clients get one answer. */
 	if (!ctx->shadow_copy)
 		flowcache_put(&ctx->lc->app->nat, k, v);
 }
 
-static __always_inline __u32 ks_sh_tcp_option(struct ks_dp_pkt *ctx, const void *data,
-					      const void *end, const struct ks_pkt *p,
-					      struct ks_header *h)
+KS_ALWAYS_INLINE __u32 ks_sh_tcp_option(struct ks_dp_pkt *ctx, const void *data, const void *end,
+					const struct ks_pkt *p, struct ks_header *h)
 {
 	(void)ctx;
 	return ks_tcp_routing_option(data, end, p, h);
 }
 
-static __always_inline void ks_sh_count(struct ks_dp_pkt *ctx, __u32 reason, __u32 bytes)
+KS_ALWAYS_INLINE void ks_sh_count(struct ks_dp_pkt *ctx, __u32 reason, __u32 bytes)
 {
 	struct ks_counter *c;
 
@@ -160,8 +157,8 @@ static __always_inline void ks_sh_count(struct ks_dp_pkt *ctx, __u32 reason, __u
 	c->bytes += bytes;
 }
 
-static __always_inline void ks_sh_count_key(struct ks_dp_pkt *ctx, __u32 slot, __u32 target,
-					    __u32 bytes, int shadow)
+KS_ALWAYS_INLINE void ks_sh_count_key(struct ks_dp_pkt *ctx, __u32 slot, __u32 target, __u32 bytes,
+				      int shadow)
 {
 	struct ks_key_stats *k;
 
@@ -174,7 +171,7 @@ static __always_inline void ks_sh_count_key(struct ks_dp_pkt *ctx, __u32 slot, _
 	k->shadow_packets += (__u64)shadow;
 }
 
-static __always_inline void ks_sh_count_shard(struct ks_dp_pkt *ctx, __u32 shard, __u32 bytes)
+KS_ALWAYS_INLINE void ks_sh_count_shard(struct ks_dp_pkt *ctx, __u32 shard, __u32 bytes)
 {
 	struct ks_counter *c;
 
@@ -185,7 +182,7 @@ static __always_inline void ks_sh_count_shard(struct ks_dp_pkt *ctx, __u32 shard
 	c->bytes += bytes;
 }
 
-static __always_inline int ks_sh_xmit(struct ks_dp_pkt *ctx, __u32 ifindex)
+KS_ALWAYS_INLINE int ks_sh_xmit(struct ks_dp_pkt *ctx, __u32 ifindex)
 {
 	struct ks_dp_app *app = ctx->lc->app;
 
@@ -198,8 +195,8 @@ static __always_inline int ks_sh_xmit(struct ks_dp_pkt *ctx, __u32 ifindex)
  * No kernel FIB here: the neighbour section of the shared table (what this
  * process published from --neigh/--gw/--src) is the next-hop table.
  */
-static __always_inline __u32 ks_sh_nexthop(struct ks_dp_pkt *ctx, const struct ks_shard *sh,
-					   __u32 tot_len, struct ks_shard *out)
+KS_ALWAYS_INLINE __u32 ks_sh_nexthop(struct ks_dp_pkt *ctx, const struct ks_shard *sh,
+				     __u32 tot_len, struct ks_shard *out)
 {
 	struct ks_shard tmp = *sh;
 
@@ -216,8 +213,8 @@ static __always_inline __u32 ks_sh_nexthop(struct ks_dp_pkt *ctx, const struct k
 int ks_dp_shadow(struct ks_dp_pkt *ctx, const struct ks_rctx *r, const struct ks_route *route,
 		 const struct ks_choice *c);
 
-static __always_inline int ks_sh_shadow(struct ks_dp_pkt *ctx, const struct ks_rctx *r,
-					const struct ks_route *route, const struct ks_choice *c)
+KS_ALWAYS_INLINE int ks_sh_shadow(struct ks_dp_pkt *ctx, const struct ks_rctx *r,
+				  const struct ks_route *route, const struct ks_choice *c)
 {
 	return ks_dp_shadow(ctx, r, route, c);
 }

@@ -4,7 +4,7 @@
  * program; here the worker copies the frame itself: the copy gets the SHADOW
  * flag in its routing header (UDP checksum updated incrementally, a zero
  * checksum stays zero) and is steered to the route's shadow shard by the same
- * rewrite code as any packet (keysteer/steer.h), while the original goes on
+ * steering code as any packet (keysteer/steer.h's ks_forward), while the original goes on
  * to its target. Counted like XDP counts the hand-off: the key's
  * shadow_packets and KS_R_SHADOW_COPY, plus the shadow shard's counters; the
  * original is counted as steered.
@@ -43,7 +43,6 @@ int ks_dp_shadow(struct ks_dp_pkt *ctx, const struct ks_rctx *r, const struct ks
 {
 	struct ks_dp_lcore *lc = ctx->lc;
 	const struct ks_shard *sh = ks_shm_shard(&lc->view, r->gen, route->shadow_shard);
-	const struct ks_shard *out = NULL;
 	struct ks_shard scratch;
 	struct ks_dp_pkt cc;
 	struct ks_rctx rc = *r;
@@ -59,8 +58,10 @@ int ks_dp_shadow(struct ks_dp_pkt *ctx, const struct ks_rctx *r, const struct ks
 	cc.lc = lc;
 	cc.in_port = ctx->in_port;
 	cc.shadow_copy = 1;
-	if (mark_shadow(copy, &rc) || ks_steer_rewrite(&cc, &rc, sh, &scratch, &out) ||
-	    (v = ks_sh_xmit(&cc, out->ifindex)) < KS_DP_V_TX0 ||
+	/* The copy's context counts nothing (ks_shell.h): counted below. */
+	if (mark_shadow(copy, &rc) ||
+	    (v = ks_forward(&cc, &rc, sh, route->shadow_shard, route->stats_slot, c->target,
+			    &scratch)) < KS_DP_V_TX0 ||
 	    lc->n_tx[v - KS_DP_V_TX0] >= KS_DP_BURST * 2) {
 		rte_pktmbuf_free(copy);
 		return -1;
@@ -73,6 +74,5 @@ int ks_dp_shadow(struct ks_dp_pkt *ctx, const struct ks_rctx *r, const struct ks
 	lc->cnt->shards[route->shadow_shard & (KS_MAX_SHARDS - 1)].bytes += r->len;
 	if (route->stats_slot < lc->stats_slots)
 		lc->keys[route->stats_slot].shadow_packets++;
-	(void)c;
 	return -1;
 }

@@ -15,9 +15,8 @@ $(eval $(call cmocka_test,test_shmtable,tests/dpdk/test_shmtable.c $(KS_SHM_SRCS
 # relaxed warnings for some of their own inline code, ours stay -Werror.
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
-# The decision flow is keysteer/decide.h; dataplane/staging holds it until
-# it moves to include/keysteer/ (see docs/dpdk.md).
-KS_DP_CPPFLAGS := -Idataplane -Idataplane/staging
+# The decision flow is include/keysteer/decide.h, shared with bpf/.
+KS_DP_CPPFLAGS := -Idataplane
 KS_DP_SRCS := dataplane/main.c dataplane/options.c dataplane/ports.c dataplane/worker.c \
 	dataplane/shadow.c dataplane/flowcache.c dataplane/telemetry.c dataplane/report.c
 

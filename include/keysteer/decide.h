@@ -57,19 +57,26 @@ KS_ALWAYS_INLINE int ks_tcp_is_syn(__u8 tcp_flags)
 	return (tcp_flags & (KS_TCP_SYN | KS_TCP_ACK)) == KS_TCP_SYN;
 }
 
-KS_ALWAYS_INLINE void ks_flow_key_of(const struct ks_pkt *p, union ks_flow_key *k)
+/*
+ * The connection's key (as the client sends) and its pin, if any. The family
+ * is passed to the shell as a constant per branch, so that a BPF shell's
+ * choice of map folds away and the verifier sees one path per family.
+ */
+KS_ALWAYS_INLINE struct ks_flow *ks_flow_find(KS_SHELL_CTX ctx, const struct ks_pkt *p,
+					      union ks_flow_key *k)
 {
 	if (p->family == KS_AF_INET) {
 		k->v4.saddr = p->saddr.w[0];
 		k->v4.daddr = p->daddr.w[0];
 		k->v4.sport = p->sport;
 		k->v4.dport = p->dport;
-		return;
+		return ks_sh_flow_lookup(ctx, k, KS_AF_INET);
 	}
 	__builtin_memcpy(k->v6.saddr, p->saddr.w, 16);
 	__builtin_memcpy(k->v6.daddr, p->daddr.w, 16);
 	k->v6.sport = p->sport;
 	k->v6.dport = p->dport;
+	return ks_sh_flow_lookup(ctx, k, KS_AF_INET6);
 }
 
 /*
@@ -211,8 +218,7 @@ KS_ALWAYS_INLINE int ks_route_tcp(KS_SHELL_CTX ctx, struct ks_rctx *r, struct ks
 		return ks_drop(ctx, r, KS_R_MALFORMED);
 	if (!ks_tcp_is_syn(r->p.tcp_flags))
 		return ks_default(ctx, r, KS_R_TCP_NO_FLOW);
-	ks_flow_key_of(&r->p, &fk);
-	f = ks_sh_flow_lookup(ctx, &fk, r->p.family);
+	f = ks_flow_find(ctx, &r->p, &fk);
 	if (f && f->state == KS_FLOW_OPEN)
 		return ks_route_pinned(ctx, r, f, d); /* a retransmitted SYN keeps its pin */
 	return ks_route_syn(ctx, r, &fk, d);
@@ -230,8 +236,7 @@ KS_ALWAYS_INLINE int ks_route_established(KS_SHELL_CTX ctx, struct ks_rctx *r,
 	union ks_flow_key fk;
 	struct ks_flow *f;
 
-	ks_flow_key_of(&r->p, &fk);
-	f = ks_sh_flow_lookup(ctx, &fk, r->p.family);
+	f = ks_flow_find(ctx, &r->p, &fk);
 	if (!f)
 		return KS_NOT_PINNED;
 	if (!ks_tcp_hlen(ks_sh_data(ctx), ks_sh_data_end(ctx), &r->p))

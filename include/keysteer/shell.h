@@ -23,7 +23,8 @@
  *        port + 1)
  * Tables (the generation comes from ks_sh_generation, once per packet)
  *   int ks_sh_generation(KS_SHELL_CTX ctx, __u32 *gen)           0 or -1
- *   const struct ks_config *ks_sh_config(KS_SHELL_CTX ctx, __u32 gen)
+ *   const struct ks_config *ks_sh_config(KS_SHELL_CTX ctx, const __u32 *gen)
+ *        gen points at the packet's own generation word (BPF: the map key)
  *   int ks_sh_is_listener(KS_SHELL_CTX ctx, const struct ks_listener_key *k)
  *   const struct ks_route *ks_sh_route(KS_SHELL_CTX ctx, __u32 gen, __u64 key)
  *   const struct ks_shard *ks_sh_shard(KS_SHELL_CTX ctx, __u32 gen, __u32 id)

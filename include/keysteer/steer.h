@@ -29,7 +29,7 @@ KS_ALWAYS_INLINE __u32 ks_encap(KS_SHELL_CTX ctx, const struct ks_rctx *r,
 				const struct ks_shard *sh)
 {
 	struct ks_tunnel t;
-	const struct ks_config *cfg = ks_sh_config(ctx, r->gen);
+	const struct ks_config *cfg = ks_sh_config(ctx, &r->gen);
 	__be16 gue_port = cfg && cfg->gue_port ? cfg->gue_port : ks_htons(KS_DEFAULT_GUE_PORT);
 	int delta = (int)r->p.l3_off - KS_ETH_HLEN - (int)ks_tunnel_hlen(sh->steer, sh->family);
 	__u8 *data, *end;
@@ -67,56 +67,42 @@ KS_ALWAYS_INLINE __u32 ks_encap(KS_SHELL_CTX ctx, const struct ks_rctx *r,
 }
 
 /*
- * Rewrite the packet for sh (encapsulation or NAT) after the TTL, next-hop
- * and MTU checks. 0 with *out pointing at the shard entry whose next hop to
- * use, or the reason the packet was not rewritten: KS_R_TTL, KS_R_NAT_FAMILY,
- * KS_R_MTU, KS_R_NO_NEXTHOP, KS_R_NO_ROOM (all: pass, untouched) or
- * KS_R_MALFORMED (drop). `scratch` receives a resolved copy of the shard
- * when its own next hop is not resolved; it may be the very struct sh
- * points to.
+ * Steer to sh, count, and out: the verdict. `scratch` receives a resolved
+ * copy of the shard when its own next hop is not resolved; it may be the
+ * very struct sh points to. Every outcome returns where it is found (rather
+ * than through a shared tail): the BPF verifier prunes these paths early.
  */
-KS_ALWAYS_INLINE __u32 ks_steer_rewrite(KS_SHELL_CTX ctx, const struct ks_rctx *r,
-					const struct ks_shard *sh, struct ks_shard *scratch,
-					const struct ks_shard **out)
+KS_ALWAYS_INLINE int ks_forward(KS_SHELL_CTX ctx, const struct ks_rctx *r,
+				const struct ks_shard *sh, __u32 shard_id, __u32 slot, __u32 target,
+				struct ks_shard *scratch)
 {
 	__u32 out_len = r->p.l3_len;
 	__u32 err;
 
 	if (r->p.ttl <= 1)
-		return KS_R_TTL;
+		return ks_pass(ctx, r, KS_R_TTL);
 	if (sh->steer == KS_STEER_NAT) {
 		if (sh->family != r->p.family)
-			return KS_R_NAT_FAMILY;
+			return ks_pass(ctx, r, KS_R_NAT_FAMILY);
 	} else {
 		out_len += ks_tunnel_hlen(sh->steer, sh->family);
 	}
 	if (!sh->nh_valid) {
 		err = ks_sh_nexthop(ctx, sh, out_len, scratch);
 		if (err)
-			return err;
+			return ks_pass(ctx, r, err);
 		sh = scratch;
 	}
 	if (sh->mtu && out_len > sh->mtu)
-		return KS_R_MTU;
+		return ks_pass(ctx, r, KS_R_MTU);
 	if (sh->steer == KS_STEER_NAT)
 		err = ks_nat_forward(ctx, r, sh);
 	else
 		err = ks_encap(ctx, r, sh);
-	*out = sh;
-	return err;
-}
-
-/* Steer to sh, count, and out: the verdict. */
-KS_ALWAYS_INLINE int ks_forward(KS_SHELL_CTX ctx, const struct ks_rctx *r,
-				const struct ks_shard *sh, __u32 shard_id, __u32 slot, __u32 target,
-				struct ks_shard *scratch)
-{
-	__u32 err = ks_steer_rewrite(ctx, r, sh, scratch, &sh);
-
-	if (err == KS_R_MALFORMED)
-		return ks_drop(ctx, r, err);
-	if (err)
+	if (err == KS_R_NO_ROOM)
 		return ks_pass(ctx, r, err);
+	if (err)
+		return ks_drop(ctx, r, err);
 	ks_count_steered(ctx, shard_id, slot, target, r->len);
 	return ks_sh_xmit(ctx, sh->ifindex);
 }

@@ -24,7 +24,7 @@ KS_ALWAYS_INLINE int ks_drop(KS_SHELL_CTX ctx, const struct ks_rctx *r, __u32 re
 
 KS_ALWAYS_INLINE int ks_default(KS_SHELL_CTX ctx, const struct ks_rctx *r, __u32 cause)
 {
-	const struct ks_config *cfg = ks_sh_config(ctx, r->gen);
+	const struct ks_config *cfg = ks_sh_config(ctx, &r->gen);
 
 	ks_sh_count(ctx, cause, r->len);
 	if (cfg && cfg->default_action == KS_DEFAULT_PASS) {

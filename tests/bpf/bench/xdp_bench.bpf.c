@@ -119,9 +119,9 @@ static __noinline int run_listener(struct xdp_md *ctx)
 
 	if (ks_parse(KS_DATA(ctx), KS_DATA_END(ctx), &r.p) != KS_PARSE_OK)
 		return XDP_PASS;
-	if (ks_load_generation(&r))
+	if (ks_sh_generation(ctx, &r.gen))
 		return XDP_PASS;
-	return ks_is_listener(&r) ? XDP_TX : XDP_PASS;
+	return ks_is_listener(ctx, &r) ? XDP_TX : XDP_PASS;
 }
 
 /* Breakdown: ... then the routing header and the route lookup. */
@@ -133,9 +133,9 @@ static __noinline int run_route(struct xdp_md *ctx)
 
 	if (ks_parse(KS_DATA(ctx), KS_DATA_END(ctx), &r.p) != KS_PARSE_OK)
 		return XDP_PASS;
-	if (ks_load_generation(&r))
+	if (ks_sh_generation(ctx, &r.gen))
 		return XDP_PASS;
-	if (!ks_is_listener(&r))
+	if (!ks_is_listener(ctx, &r))
 		return XDP_PASS;
 	if (ks_udp_routing_header(KS_DATA(ctx), KS_DATA_END(ctx), &r.p, &h) != KS_PARSE_OK)
 		return XDP_PASS;
