@@ -239,8 +239,10 @@ set ylabel "million packets / s"
 set yrange [0:*]
 set xtics rotate by -15
 plot "$OUT/mpps.dat" using 2:xtic(1) notitle lc rgb "#3b7dd8"
-set title "HTTP GET latency (wrk, 4 connections)"
+set title "HTTP GET latency (wrk, 4 connections; log scale)"
 set ylabel "latency, ms"
+set logscale y
+set yrange [0.01:*]
 set style histogram clustered gap 1
 set key top left
 plot "$OUT/lat.dat" using 2:xtic(1) title "p50" lc rgb "#7fb3ff", \
