@@ -11,7 +11,7 @@ PACKAGES=(
 	iproute2 ethtool iputils-ping tcpdump
 	python3-jsonschema
 	jq curl
-	nftables haproxy wrk gnuplot-nox
+	nftables haproxy wrk gnuplot-nox vagrant
 	dpdk dpdk-dev libdpdk-dev
 )
 

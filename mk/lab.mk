@@ -56,3 +56,9 @@ check-lab: $(addprefix check-lab-,$(LAB_TESTS))
 lab: $(LAB_DEPS)
 	@bash tests/lab/lab_shell.sh $(BUILD)
 .PHONY: lab
+
+# vagrant/: validate the Vagrantfile (needs vagrant from Debian: make deps).
+check-vagrant:
+	@$(call run_test,vagrant,bash tests/lab/test_vagrant.sh $(BUILD))
+CHECK_TARGETS += check-vagrant
+.PHONY: check-vagrant
