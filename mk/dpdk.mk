@@ -37,3 +37,17 @@ $(BUILD)/obj/tests/diff/%.o: CFLAGS_KS += -DKS_BUILD='"$(BUILD)"'
 $(BUILD)/san/tests/diff/%.o: CFLAGS_SAN += -DKS_BUILD='"$(BUILD)"'
 $(BUILD)/obj/tests/diff/test_diff.o $(BUILD)/san/tests/diff/test_diff.o: $(BUILD)/bpf/ks_router.skel.h
 check-test_diff: $(BUILD)/keysteer-dpdk
+
+# keysteerd's use of the shared table, as a command (tests/dpdk/shm_apply.c).
+$(BUILD)/tests/shm_apply: $(patsubst %.c,$(BUILD)/obj/%.o,tests/dpdk/shm_apply.c $(KS_SHM_SRCS) $(KS_RULES_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KS) $^ -o $@ $(KS_RULES_LIBS)
+BINS += $(BUILD)/tests/shm_apply
+
+# keysteer-dpdk on veths in a network namespace of its own (net_af_packet and
+# net_af_xdp), telemetry, a rule set flipped by another process under
+# traffic, SIGKILL and restart on the same table.
+check-dpdk-net: $(BUILD)/keysteer-dpdk $(BUILD)/tests/shm_apply
+	@$(call run_test,dpdk-net,bash tests/dpdk/test_dpdk_net.sh $(BUILD))
+CHECK_TARGETS += check-dpdk-net
+.PHONY: check-dpdk-net

@@ -1,0 +1,167 @@
+#!/bin/bash
+# keysteer-dpdk on real (virtual) links: a veth pair in a network namespace
+# this test creates. k0 is the network (a client at 192.0.2.254, the gateway,
+# and two shard VIPs with UDP sockets on the GUE port); keysteer-dpdk owns
+# k1 through net_af_packet, then net_af_xdp. Checked:
+#   - keyed datagrams to the listener come back GUE-encapsulated to the
+#     shard the rule set names, inner packet intact (tests/dpdk/udp_probe.py)
+#   - DPDK telemetry: dpdk-telemetry.py reads /keysteer/stats and /reasons
+#   - another process (what keysteerd does: tests/dpdk/shm_apply.c) applies
+#     a new rule set while keysteer-dpdk runs: the flip waits for the lcore's
+#     quiescent state, and traffic follows the new rule set
+#   - SIGKILL, then a restart on the same table: rules and counters survive
+# Usage: test_dpdk_net.sh BUILD
+set -euo pipefail
+
+build=${1:-build}
+ks=$build/keysteer-dpdk
+apply=$build/tests/shm_apply
+probe=tests/dpdk/udp_probe.py
+ns=ksdpdk$$
+tag=ks-dpdknet-$$
+dir=$(mktemp -d /tmp/ks-dpdk-net.XXXXXX)
+table=$dir/table.tbl
+pid=
+run=
+
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$dir" /run/dpdk/"$tag"-*
+	rm -f /dev/hugepages/"$tag"-*
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$dir"/ks*.log; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+	done
+	exit 1
+}
+
+nsx() { ip netns exec "$ns" "$@"; }
+
+ip netns add "$ns"
+ip -n "$ns" link add k0 type veth peer name k1
+ip -n "$ns" link set lo up
+ip -n "$ns" link set k0 up
+ip -n "$ns" link set k1 up
+nsx ethtool -K k0 tx off >/dev/null
+nsx sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.k0.rp_filter=0
+ip -n "$ns" addr add 192.0.2.254/24 dev k0
+ip -n "$ns" addr add 10.1.0.10/32 dev k0
+ip -n "$ns" addr add 10.1.0.11/32 dev k0
+ip -n "$ns" route add 203.0.113.10/32 dev k0
+k0mac=$(ip -n "$ns" -br link show k0 | awk '{ print $3 }')
+k1mac=$(ip -n "$ns" -br link show k1 | awk '{ print $3 }')
+ip -n "$ns" neigh replace 203.0.113.10 lladdr "$k1mac" dev k0 nud permanent
+
+key=0x51e5ab1e00000001
+rules() { # VERSION SHARD
+	cat <<EOF
+{"schema": "keysteer/v1", "version": $1,
+ "listeners": [{"vip": "203.0.113.10", "port": 7000, "proto": "udp"}],
+ "shards": {"a": {"vip": "10.1.0.10", "port": 8080}, "b": {"vip": "10.1.0.11", "port": 8080}},
+ "routes": [{"key": "$key", "to": [{"shard": "$2"}]}],
+ "default": "drop"}
+EOF
+}
+rules 1 a >"$dir/v1.json"
+rules 2 b >"$dir/v2.json"
+
+start() { # N VDEV [--rules FILE]; N names the run
+	local n=$1 vdev=$2
+	shift 2
+	run=$n
+	# ip, sh and keysteer-dpdk are one process (exec), so $! is keysteer-dpdk.
+	ip netns exec "$ns" sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+		exec "$@"' sh \
+		"$ks" -l 0-1 -n 1 --no-pci --file-prefix "$tag-$n" --huge-unlink -m 128 \
+		--log-level lib.eal:warning --vdev "$vdev" -- --table "$table" --table-routes 1024 \
+		--table-readers 4 --src 192.0.2.1 --gw 192.0.2.254 \
+		--neigh "192.0.2.254=$k0mac@0" "$@" >"$dir/ks$n.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$ks")" ] || {
+			sleep 0.1
+			continue
+		}
+		grep -q 'lcore 1 polls 0/0' "$dir/ks$n.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null || fail "keysteer-dpdk run $n exited"
+	fail "keysteer-dpdk run $n did not start"
+}
+
+stop() { # SIGNAL
+	kill "-$1" "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+
+expect() { # WHAT A-COUNT B-COUNT
+	local got
+	got=$(nsx /usr/bin/python3 "$probe" 192.0.2.254 203.0.113.10:7000 "$key" 40 \
+		10.1.0.10,10.1.0.11)
+	echo "$1: $got"
+	[ "$got" = "10.1.0.10=$2 10.1.0.11=$3 bad=0" ] || {
+		telemetry "$run" /keysteer/stats >&2 || true
+		fail "$1: expected a=$2 b=$3, got $got"
+	}
+}
+
+telemetry() { # RUN COMMAND
+	echo "$2" | /usr/bin/python3 /usr/bin/dpdk-telemetry.py -f "$tag-$1" 2>/dev/null |
+		grep -o '{.*}' | tail -1
+}
+
+# 0. net_null (which has RSS: a queue per worker) and net_ring (one queue:
+#    dealt to a worker), two workers; runs a second, exits cleanly, every
+#    frame counted.
+"$ks" --lcores 0@0,1@1,2@1 -n 1 --no-pci --file-prefix "$tag-0" --huge-unlink -m 128 \
+	--log-level lib.eal:warning --vdev net_null0 --vdev net_ring0 -- --table "$dir/t0.tbl" \
+	--table-routes 1024 --rules "$dir/v1.json" --duration 1 >"$dir/ks0.log" 2>&1 ||
+	fail "net_null/net_ring run"
+grep -q 'port 0 .* 2 rx / 2 tx queues, RSS' "$dir/ks0.log" &&
+	grep -q 'lcore 1 polls 0/0 1/0' "$dir/ks0.log" && grep -q 'lcore 2 polls 0/1$' "$dir/ks0.log" ||
+	fail "queues not dealt to the two workers"
+awk '/keysteer-dpdk: rx / { rx = $3 } /not_listener/ { nl = $3 }
+     END { exit !(rx > 1000 && nl == rx) }' "$dir/ks0.log" || fail "net_null frames not counted"
+echo "net_null/net_ring, two workers: $(grep 'keysteer-dpdk: rx' "$dir/ks0.log")"
+
+# 1. net_af_packet, rule set v1 loaded by keysteer-dpdk itself.
+start 1 net_af_packet0,iface=k1 --rules "$dir/v1.json"
+expect "af_packet, v1" 40 0
+t=$(telemetry 1 /keysteer/stats)
+echo "telemetry /keysteer/stats: $t"
+echo "$t" | jq -e '."/keysteer/stats".version == 1 and ."/keysteer/stats".tx >= 40' >/dev/null ||
+	fail "telemetry stats: $t"
+t=$(telemetry 1 /keysteer/reasons)
+echo "$t" | jq -e '."/keysteer/reasons".steered >= 40' >/dev/null || fail "telemetry reasons: $t"
+
+# 2. Another process flips to v2 under the running lcore (waits for its quiescent state).
+timeout 20 "$apply" "$table" "$dir/v2.json" || fail "shm_apply v2"
+expect "af_packet, v2 applied by another process" 0 40
+
+# 3. SIGKILL; a restart on the same table keeps v2 and the counters.
+stop KILL
+start 2 net_af_packet0,iface=k1
+
+expect "af_packet, restarted" 0 40
+steered=$("$apply" "$table" --stats | awk '$1 == "steered" { print $2 }')
+[ "$steered" -ge 120 ] || fail "steered after restart: $steered"
+stop TERM
+
+# 4. net_af_xdp on the same veth (copy mode), flipped back to v1 while it runs.
+start 3 net_af_xdp0,iface=k1,start_queue=0,queue_count=1
+expect "af_xdp, v2" 0 40
+rules 3 a >"$dir/v3.json"
+timeout 20 "$apply" "$table" "$dir/v3.json" || fail "shm_apply v3"
+expect "af_xdp, v3" 40 0
+stop TERM
+grep -q 'keysteer-dpdk: rx' "$dir/ks3.log" || fail "no counters at exit"
+echo "dpdk-net: all checks passed"
