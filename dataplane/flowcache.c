@@ -37,14 +37,24 @@ size_t flowcache_bytes(uint32_t entries)
 }
 
 void flowcache_init(struct flowcache *fc, void *mem, uint32_t entries, uint16_t key_size,
-		    uint16_t val_size, volatile uint32_t *clock)
+		    uint16_t val_size, volatile uint32_t *clock, int fresh)
 {
 	fc->b = mem;
 	fc->mask = (uint32_t)(flowcache_bytes(entries) / sizeof(struct fc_bucket)) - 1;
 	fc->key_size = key_size;
 	fc->val_size = val_size;
 	fc->clock = clock;
-	flowcache_clear(fc);
+	if (fresh) {
+		flowcache_clear(fc);
+		return;
+	}
+	for (uint32_t i = 0; i <= fc->mask; i++) {
+		fc->b[i].lock = 0;
+		fc->b[i].seq &= ~1u;
+		/* The new process's clock starts at 0: every entry equally old. */
+		for (int w = 0; w < FC_WAYS; w++)
+			fc->b[i].stamp[w] = 0;
+	}
 }
 
 void flowcache_clear(struct flowcache *fc)

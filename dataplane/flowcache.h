@@ -46,8 +46,13 @@ struct flowcache {
 
 /* Buckets for about `entries` entries (a power of two), in memory from alloc. */
 size_t flowcache_bytes(uint32_t entries);
+/*
+ * Use mem as the table. `fresh`: empty it; otherwise keep its entries (a
+ * restart on a file-backed table) and release what a process that died
+ * inside a write left held: locks, odd sequence counts.
+ */
 void flowcache_init(struct flowcache *fc, void *mem, uint32_t entries, uint16_t key_size,
-		    uint16_t val_size, volatile uint32_t *clock);
+		    uint16_t val_size, volatile uint32_t *clock, int fresh);
 
 /* Copy the value of key into val: 1 found, 0 not. */
 int flowcache_get(const struct flowcache *fc, const void *key, void *val);

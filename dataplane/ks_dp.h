@@ -87,6 +87,10 @@ struct ks_dp_app {
 
 	struct flowcache flows4, flows6, nat;
 	uint64_t *nat_filter;
+	int flows_fd; /* flowstore.c: the file holding them, or process memory */
+	void *flows_map, *flows_mem;
+	size_t flows_size;
+	bool flows_resumed;
 	volatile uint32_t clock; /* seconds, for the connection tables' LRU */
 
 	unsigned n_workers;

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "flowstore.h"
 #include "ks_dp.h"
 #include "ports.h"
 #include "report.h"
@@ -83,29 +84,6 @@ static int make_workers(char *err, size_t errlen)
 			 "is the control lcore");
 		return -EINVAL;
 	}
-	return 0;
-}
-
-static int make_flow_tables(char *err, size_t errlen)
-{
-	size_t b4 = flowcache_bytes(app.opt.flows), b6 = b4,
-	       bn = flowcache_bytes(app.opt.nat_entries);
-	void *m4 = rte_zmalloc("ks_flows4", b4, RTE_CACHE_LINE_SIZE);
-	void *m6 = rte_zmalloc("ks_flows6", b6, RTE_CACHE_LINE_SIZE);
-	void *mn = rte_zmalloc("ks_nat", bn, RTE_CACHE_LINE_SIZE);
-
-	app.nat_filter = rte_zmalloc("ks_nat_filter", KS_DP_NAT_FILTER_WORDS * sizeof(uint64_t),
-				     RTE_CACHE_LINE_SIZE);
-	if (!m4 || !m6 || !mn || !app.nat_filter) {
-		snprintf(err, errlen, "out of memory for the connection tables");
-		return -ENOMEM;
-	}
-	flowcache_init(&app.flows4, m4, app.opt.flows, sizeof(struct ks_flow4_key),
-		       sizeof(struct ks_flow), &app.clock);
-	flowcache_init(&app.flows6, m6, app.opt.flows, sizeof(struct ks_flow6_key),
-		       sizeof(struct ks_flow), &app.clock);
-	flowcache_init(&app.nat, mn, app.opt.nat_entries, sizeof(struct ks_nat_key),
-		       sizeof(struct ks_nat_rev), &app.clock);
 	return 0;
 }
 
@@ -191,10 +169,12 @@ static void control_loop(void)
 
 int main(int argc, char **argv)
 {
+	static char flows_path[4096];
 	struct ks_shm_geometry g;
 	char err[512] = "";
 	int split = find_split(argc, argv), rc, eal;
 
+	app.flows_fd = -1;
 	/* Our options first: --help needs no hugepages. */
 	if (split == argc) {
 		for (int i = 1; i < argc; i++)
@@ -242,9 +222,16 @@ int main(int argc, char **argv)
 	rc = make_workers(err, sizeof(err));
 	if (rc)
 		goto fail;
-	rc = make_flow_tables(err, sizeof(err));
+	if (!app.opt.flows_file) {
+		snprintf(flows_path, sizeof(flows_path), "%s.flows", app.opt.table);
+		app.opt.flows_file = flows_path;
+	}
+	rc = ks_dp_flowstore_open(&app, err, sizeof(err));
 	if (rc)
 		goto fail;
+	if (!app.opt.quiet && app.flows_resumed)
+		printf("keysteer-dpdk: connection and NAT tables resumed from %s\n",
+		       app.opt.flows_file);
 	rc = ks_dp_ports_setup(&app, app.n_workers, err, sizeof(err));
 	if (rc)
 		goto fail;
@@ -270,6 +257,7 @@ fail:
 	for (unsigned w = 0; w < app.n_workers; w++)
 		ks_shm_reader_unregister(app.map.h, app.workers[w]->reader);
 	ks_dp_ports_close(&app);
+	ks_dp_flowstore_close(&app);
 	ks_shm_unmap(&app.map);
 	rte_eal_cleanup();
 	return rc ? 1 : 0;

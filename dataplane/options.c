@@ -80,6 +80,12 @@ static int opt_exception(struct ks_dp_options *o, const char *arg)
 	return 0;
 }
 
+static int opt_flows_file(struct ks_dp_options *o, const char *arg)
+{
+	o->flows_file = arg;
+	return 0;
+}
+
 static int opt_no_rss(struct ks_dp_options *o, const char *arg)
 {
 	(void)arg;
@@ -211,6 +217,8 @@ static const struct opt opts[] = {
     {"tx-desc", "N", "1024", "TX descriptors per queue", opt_tx_desc},
     {"flows", "N", "65536", "TCP connections pinned, per family", opt_flows},
     {"nat-entries", "N", "65536", "NAT reverse translations", opt_nat},
+    {"flows-file", "PATH", "TABLE.flows",
+     "connection and NAT tables, kept across restarts; none: process memory", opt_flows_file},
     {"no-rss", NULL, "-", "one RX queue per port even when the PMD has RSS", opt_no_rss},
     {"stop-after", "N", "0", "exit after N frames received (0: never)", opt_stop_after},
     {"duration", "SECONDS", "0", "exit after this long (0: at SIGINT/SIGTERM)", opt_duration},

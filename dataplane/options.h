@@ -23,7 +23,8 @@ struct ks_dp_options {
 	uint16_t rx_desc, tx_desc;
 	int exception_port; /* -1: none */
 	uint32_t flows, nat_entries;
-	uint64_t stop_after; /* frames received, then exit (tests, benchmarks) */
+	const char *flows_file; /* NULL: TABLE.flows; "none": process memory */
+	uint64_t stop_after;	/* frames received, then exit (tests, benchmarks) */
 	unsigned stats_interval;
 	unsigned duration; /* seconds, then exit (0: until a signal) */
 	bool no_rss;

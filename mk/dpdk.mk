@@ -18,7 +18,7 @@ DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 # The decision flow is include/keysteer/decide.h, shared with bpf/.
 KS_DP_CPPFLAGS := -Idataplane
 KS_DP_SRCS := dataplane/main.c dataplane/options.c dataplane/ports.c dataplane/worker.c \
-	dataplane/shadow.c dataplane/flowcache.c dataplane/telemetry.c dataplane/report.c
+	dataplane/shadow.c dataplane/flowcache.c dataplane/flowstore.c dataplane/telemetry.c dataplane/report.c
 
 $(BUILD)/obj/dataplane/%.o: CFLAGS_KS += $(KS_DP_CPPFLAGS) $(DPDK_CFLAGS) -Wno-address-of-packed-member
 $(BUILD)/san/dataplane/%.o: CFLAGS_SAN += $(KS_DP_CPPFLAGS) $(DPDK_CFLAGS) -Wno-address-of-packed-member

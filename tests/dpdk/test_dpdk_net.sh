@@ -9,7 +9,9 @@
 #   - another process (what keysteerd does: tests/dpdk/shm_apply.c) applies
 #     a new rule set while keysteer-dpdk runs: the flip waits for the lcore's
 #     quiescent state, and traffic follows the new rule set
-#   - SIGKILL, then a restart on the same table: rules and counters survive
+#   - TCP: a SYN with the option pins its connection; later segments follow
+#     the pin through a rule flip and through a restart
+#   - SIGKILL, then a restart on the same table: rules, counters and pins survive
 # Usage: test_dpdk_net.sh BUILD
 set -euo pipefail
 
@@ -64,7 +66,8 @@ key=0x51e5ab1e00000001
 rules() { # VERSION SHARD
 	cat <<EOF
 {"schema": "keysteer/v1", "version": $1,
- "listeners": [{"vip": "203.0.113.10", "port": 7000, "proto": "udp"}],
+ "listeners": [{"vip": "203.0.113.10", "port": 7000, "proto": "udp"},
+               {"vip": "203.0.113.10", "port": 7443, "proto": "tcp"}],
  "shards": {"a": {"vip": "10.1.0.10", "port": 8080}, "b": {"vip": "10.1.0.11", "port": 8080}},
  "routes": [{"key": "$key", "to": [{"shard": "$2"}]}],
  "default": "drop"}
@@ -114,6 +117,14 @@ expect() { # WHAT A-COUNT B-COUNT
 	}
 }
 
+tcp() { # WHAT SPORT syn|ack EXPECTED-VIP
+	local got
+	got=$(nsx /usr/bin/python3 tests/dpdk/tcp_probe.py 192.0.2.254 203.0.113.10:7443 "$key" \
+		"$2" "$3" 10.1.0.10,10.1.0.11)
+	echo "$1: TCP $3 from port $2 -> $got"
+	[ "$got" = "$4" ] || fail "$1: TCP $3 from port $2 went to $got, not $4"
+}
+
 telemetry() { # RUN COMMAND
 	echo "$2" | /usr/bin/python3 /usr/bin/dpdk-telemetry.py -f "$tag-$1" 2>/dev/null |
 		grep -o '{.*}' | tail -1
@@ -136,6 +147,9 @@ echo "net_null/net_ring, two workers: $(grep 'keysteer-dpdk: rx' "$dir/ks0.log")
 # 1. net_af_packet, rule set v1 loaded by keysteer-dpdk itself.
 start 1 net_af_packet0,iface=k1 --rules "$dir/v1.json"
 expect "af_packet, v1" 40 0
+tcp "af_packet, v1" 40001 syn 10.1.0.10
+tcp "af_packet, v1" 40001 ack 10.1.0.10
+tcp "af_packet, v1" 40002 ack none
 t=$(telemetry 1 /keysteer/stats)
 echo "telemetry /keysteer/stats: $t"
 echo "$t" | jq -e '."/keysteer/stats".version == 1 and ."/keysteer/stats".tx >= 40' >/dev/null ||
@@ -146,12 +160,16 @@ echo "$t" | jq -e '."/keysteer/reasons".steered >= 40' >/dev/null || fail "telem
 # 2. Another process flips to v2 under the running lcore (waits for its quiescent state).
 timeout 20 "$apply" "$table" "$dir/v2.json" || fail "shm_apply v2"
 expect "af_packet, v2 applied by another process" 0 40
+tcp "af_packet, v2" 40001 ack 10.1.0.10
+tcp "af_packet, v2" 40003 syn 10.1.0.11
 
-# 3. SIGKILL; a restart on the same table keeps v2 and the counters.
+# 3. SIGKILL; a restart on the same table keeps v2, the counters and the pins.
 stop KILL
 start 2 net_af_packet0,iface=k1
-
+grep -q 'connection and NAT tables resumed' "$dir/ks2.log" || fail "pins not resumed"
 expect "af_packet, restarted" 0 40
+tcp "af_packet, restarted" 40001 ack 10.1.0.10
+tcp "af_packet, restarted" 40003 ack 10.1.0.11
 steered=$("$apply" "$table" --stats | awk '$1 == "steered" { print $2 }')
 [ "$steered" -ge 120 ] || fail "steered after restart: $steered"
 stop TERM
