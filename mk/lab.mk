@@ -49,7 +49,10 @@ CHECK_TARGETS += check-lab-$(1)
 .PHONY: check-lab-$(1)
 endef
 $(foreach t,$(LAB_TESTS),$(eval $(call lab_test,$(t))))
-check-lab: $(addprefix check-lab-,$(LAB_TESTS))
+# The same client-side checks with keysteer-dpdk as the router (mk/dpdk.mk builds it).
+$(eval $(call lab_test,dpdk))
+check-lab-dpdk: $(BUILD)/keysteer-dpdk
+check-lab: $(addprefix check-lab-,$(LAB_TESTS)) check-lab-dpdk
 .PHONY: check-lab
 
 # make lab: the lab up, and a shell inside it (leaving the shell tears it down).

@@ -280,6 +280,71 @@ lab_router_start() {
 	lab_die "keysteerd did not come up"
 }
 
+# lab_dpdk_start RULES: keysteer-dpdk as the router instead of keysteerd and
+# XDP, on net_af_packet ports over the router's veths (c1 c2 s1..s4 are
+# ports 0..5), standalone on RULES (a rule change restarts it; the
+# connection table survives in a file). The kernel still sees every frame
+# (AF_PACKET does not take them), which is what keeps ARP, answers and the
+# router's own traffic working; blackhole routes keep it from answering
+# listener traffic itself. One lcore busy-polls. LAB_DPDK_PID.
+lab_dpdk_start() {
+	local i p=0 n=2 h vdevs=() neighs=()
+	lab_dpdk_stop
+	if [ -z "${LAB_DPDK_ROUTES:-}" ]; then
+		ip -n "$(ns rt)" route add blackhole "$LAB_LISTEN/32"
+		ip -n "$(ns rt)" -6 route add blackhole "$LAB_LISTEN6/128"
+		# NAT answers (from a VIP's port 8080) are keysteer-dpdk's to
+		# translate; forwarded untranslated by the kernel as well, they
+		# would also come back to keysteer-dpdk as outgoing frames on the
+		# client port and be translated twice.
+		inns rt nft -f - <<-NFT || lab_die "nft in rt"
+			table inet kslab_dpdk {
+				chain forward {
+					type filter hook forward priority 0; policy accept;
+					ip saddr 10.99.0.0/16 th sport 8080 drop
+					ip6 saddr fd99::/16 th sport 8080 drop
+				}
+			}
+		NFT
+		LAB_DPDK_ROUTES=1
+	fi
+	for i in "${LAB_CLIENTS[@]}" "${LAB_HOSTS[@]}"; do
+		vdevs+=(--vdev "net_af_packet$p,iface=$i")
+		p=$((p + 1))
+	done
+	for h in "${LAB_HOSTS[@]}"; do
+		neighs+=(--neigh "${LAB_VIP[$h]}=$(mac_of "$h" eth0)@$n")
+		neighs+=(--neigh "${LAB_VIP6[$h]}=$(mac_of "$h" eth0)@$n")
+		n=$((n + 1))
+	done
+	n=0
+	for h in "${LAB_CLIENTS[@]}"; do
+		neighs+=(--neigh "10.98.$((n + 1)).2=$(mac_of "$h" eth0)@$n")
+		neighs+=(--neigh "fd98:$((n + 1))::2=$(mac_of "$h" eth0)@$n")
+		n=$((n + 1))
+	done
+	nsenter --net="/run/netns/$LAB_P-rt" "$LAB_BUILD/keysteer-dpdk" -l 0-1 -n 1 --no-pci \
+		--file-prefix "$LAB_P" --huge-unlink -m 128 "${vdevs[@]}" -- --rules "$1" \
+		--table "$LAB_DIR/dpdk.tbl" --flows-file "$LAB_DIR/dpdk.flows" --src 10.97.1.1 \
+		--src fd97:1::1 "${neighs[@]}" >>"$LAB_DIR/dpdk.log" 2>&1 &
+	LAB_DPDK_PID=$!
+	LAB_PIDS+=("$LAB_DPDK_PID")
+	for i in $(seq 100); do
+		grep -q "polls" "$LAB_DIR/dpdk.log" 2>/dev/null && return 0
+		kill -0 "$LAB_DPDK_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -n 20 "$LAB_DIR/dpdk.log" >&2
+	lab_die "keysteer-dpdk did not come up"
+}
+lab_dpdk_stop() {
+	[ -n "${LAB_DPDK_PID:-}" ] || return 0
+	lab_stop_wait "$LAB_DPDK_PID" 10
+	cat "$LAB_DIR/dpdk.log" >>"$LAB_DIR/dpdk.log.all"
+	: >"$LAB_DIR/dpdk.log"
+	LAB_DPDK_PID=
+}
+
 # lab_feed FILE: publish a rule set on the feed (atomic rename).
 lab_feed() {
 	mkdir -p "$(dirname "$LAB_FEED")"
@@ -412,3 +477,14 @@ lab_finish() {
 }
 # jq_of FILE FILTER: one value from a JSON file.
 jq_of() { jq -r "$2" "$1"; }
+# jqe FILE FILTER: the filter holds for the client's JSON (shown when not).
+jqe() { jq -e "$2" "$1" >/dev/null || { echo "# $(jq -c 'del(.per_key)' "$1")"; return 1; }; }
+# lab_clean FILE N: N sent, all answered, none lost, misrouted, corrupt or late.
+lab_clean() {
+	jqe "$1" ".sent == $2 and .answered == $2 and .lost == 0 and .misrouted == 0 and
+		.corrupt == 0 and .late == 0 and .send_errors == 0"
+}
+# lab_within A B PCT: |A - B| <= PCT (floats).
+lab_within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= p) }'; }
+# lab_share FILE SHARD: the shard's share of the answers, in percent.
+lab_share() { jq -r --arg s "$2" '(.per_shard[$s] // 0) * 100 / .answered' "$1"; }

@@ -10,7 +10,6 @@
 BUILD=${1:-build}
 source "$(dirname "$0")/lab.sh"
 lab_init "$BUILD"
-jqe() { jq -e "$2" "$1" >/dev/null || { echo "# $(jq -c 'del(.per_key)' "$1")"; return 1; }; }
 
 lab_up "$(lab_rules "$LAB_ROOT/rules/lab/spread.json" 1)" lab/spread
 # A service on the router itself, answering as "router".

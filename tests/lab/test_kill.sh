@@ -8,7 +8,6 @@
 BUILD=${1:-build}
 source "$(dirname "$0")/lab.sh"
 lab_init "$BUILD"
-jqe() { jq -e "$2" "$1" >/dev/null || { echo "# $(jq -c 'del(.per_key)' "$1")"; return 1; }; }
 
 HOME_K=ContinueWatchingRanking/demo/home
 FRAUD_K=FraudScore/demo/checkout
@@ -43,7 +42,7 @@ check "the XDP router is still attached to every interface" xdp_on_all
 a0=$(answered)
 sleep 2
 a1=$(answered)
-check "traffic kept flowing for 2 s without keysteerd ($((a1 - a0)) answers)" test $((a1 - a0)) -gt 4000
+check "traffic kept flowing for 2 s without keysteerd ($((a1 - a0)) answers, 3000/s offered)" test $((a1 - a0)) -gt 1000
 
 lab_router_start
 check "restart re-adopted the running router" grep -q "re-adopted the running router" "$LAB_DLOG"

@@ -18,22 +18,15 @@ L4=$LAB_LISTEN:$LAB_UDP
 L6="[$LAB_LISTEN6]:$LAB_UDP"
 V=1
 
-# clean FILE N: N sent, all answered, none lost, misrouted, corrupt or late.
-clean() {
-	jq -e --argjson n "$2" '.sent == $n and .answered == $n and .lost == 0 and .misrouted == 0
-		and .corrupt == 0 and .late == 0 and .send_errors == 0' "$1" >/dev/null ||
-		{ echo "# $(jq -c 'del(.per_key, .per_server)' "$1")"; return 1; }
-}
-# within A B PCT: |A - B| <= PCT (percentage points, floats).
-within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= p) }'; }
-share() { jq -r --arg s "$2" '(.per_shard[$s] // 0) * 100 / .answered' "$1"; }
+clean() { lab_clean "$@"; }
+within() { lab_within "$@"; }
+share() { lab_share "$@"; }
 apply() { # apply TEMPLATE KEY...: next version of TEMPLATE on the feed, next hops resolved
 	V=$((V + 1))
 	lab_feed "$(lab_rules "$1" $V)"
 	shift
 	lab_wait_version $V && lab_wait_resolved "$@"
 }
-jqe() { jq -e "$2" "$1" >/dev/null; } # jqe FILE FILTER
 router_shard() { ks stats -j | jq -r --arg s "$1" '[.stats.shards[] | select(.shard == $s) | .packets] | add // 0'; }
 decap_count() { lab_decap_count "$@"; }
 

@@ -9,7 +9,6 @@ BUILD=${1:-build}
 SWAPS=${SWAPS:-100}
 source "$(dirname "$0")/lab.sh"
 lab_init "$BUILD"
-jqe() { jq -e "$2" "$1" >/dev/null || { echo "# $(jq -c 'del(.per_key)' "$1")"; return 1; }; }
 
 HOME_K=ContinueWatchingRanking/demo/home
 KIDS_K=ContinueWatchingRanking/demo/kids

@@ -14,7 +14,6 @@ lab_init "$BUILD"
 T4=$LAB_LISTEN:$LAB_TCP
 T6="[$LAB_LISTEN6]:$LAB_TCP"
 ALLOW=(--allow lab/tcp=cw-default,cw-canary)
-jqe() { jq -e "$2" "$1" >/dev/null || { echo "# $(jq -c 'del(.per_key)' "$1")"; return 1; }; }
 
 lab_up "$(lab_rules "$LAB_ROOT/rules/lab/spread.json" 1)" lab/tcp
 TAGGED=$(lab_cgroup tagged)
