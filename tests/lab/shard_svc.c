@@ -300,14 +300,10 @@ static int run(const char *ready)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"shard", required_argument, NULL, 's'},
-	    {"host", required_argument, NULL, 'H'},
-	    {"udp", required_argument, NULL, 'u'},
-	    {"tcp", required_argument, NULL, 't'},
-	    {"stats", required_argument, NULL, 'S'},
-	    {"ready", required_argument, NULL, 'r'},
-	    {"http", required_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"shard", required_argument, NULL, 's'}, {"host", required_argument, NULL, 'H'},
+	    {"udp", required_argument, NULL, 'u'},   {"tcp", required_argument, NULL, 't'},
+	    {"stats", required_argument, NULL, 'S'}, {"ready", required_argument, NULL, 'r'},
+	    {"http", required_argument, NULL, 'h'},  {NULL, 0, NULL, 0},
 	};
 	const char *ready = NULL;
 	struct sigaction sa = {.sa_handler = on_signal};
