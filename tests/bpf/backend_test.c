@@ -162,23 +162,39 @@ static int collect(const void *key, const void *val, void *arg)
 	return 0;
 }
 
+struct key_route {
+	__u64 key;
+	struct ks_route route;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	__u64 x = ((const struct key_route *)a)->key, y = ((const struct key_route *)b)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Generation gen's routes, sorted by key like a compiled table's. */
 static struct gen_routes read_gen(const struct fixture *f, __u32 gen)
 {
 	struct gen_routes g = {.gen = gen};
+	struct key_route *kr;
 
 	assert_int_equal(ks_map_walk(f->m.routes, sizeof(struct ks_route_key),
 				     sizeof(struct ks_route), collect, &g),
 			 0);
-	/* insertion sort by key on an index would be slow; sort pairs instead */
-	for (__u32 i = 1; i < g.n; i++)
-		for (__u32 j = i; j > 0 && g.keys[j - 1] > g.keys[j]; j--) {
-			__u64 k = g.keys[j];
-			struct ks_route r = g.routes[j];
-			g.keys[j] = g.keys[j - 1];
-			g.routes[j] = g.routes[j - 1];
-			g.keys[j - 1] = k;
-			g.routes[j - 1] = r;
-		}
+	kr = calloc(g.n ? g.n : 1, sizeof(*kr));
+	assert_non_null(kr);
+	for (__u32 i = 0; i < g.n; i++) {
+		kr[i].key = g.keys[i];
+		kr[i].route = g.routes[i];
+	}
+	qsort(kr, g.n, sizeof(*kr), by_key);
+	for (__u32 i = 0; i < g.n; i++) {
+		g.keys[i] = kr[i].key;
+		g.routes[i] = kr[i].route;
+	}
+	free(kr);
 	return g;
 }
 
