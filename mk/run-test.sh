@@ -7,13 +7,14 @@ shift
 dir=${RESULTS_DIR:-build/results}
 mkdir -p "$dir"
 echo "=== $name: $*"
+start=$SECONDS
 set -o pipefail
 if "$@" 2>&1 | tee "$dir/$name.log"; then
 	echo passed >"$dir/$name.result"
-	echo "=== $name: passed"
+	echo "=== $name: passed ($((SECONDS - start)) s)"
 else
 	rc=$?
 	echo "failed rc=$rc" >"$dir/$name.result"
-	echo "=== $name: FAILED (rc=$rc)"
+	echo "=== $name: FAILED (rc=$rc, $((SECONDS - start)) s)"
 	exit "$rc"
 fi
