@@ -19,6 +19,9 @@ BINS += $(BUILD)/bpf/ks_tag.bpf.o
 $(eval $(call cmocka_test,test_client,tests/lab/test_client.c $(KS_CLIENT_SRCS),))
 $(eval $(call cmocka_test,test_tag,tests/lab/test_tag.c $(KS_TAG_SRCS),$(KS_TAG_LIBS)))
 
+# The lab client's bookkeeping and address parsing.
+$(eval $(call cmocka_test,test_lab_tally,tests/lab/test_tally.c tests/lab/lab_tally.c tests/lab/lab_addr.c,-ljansson))
+
 # The lab's tools: shard service, client, and a driver for the keysteer
 # commands the lab uses (until `keysteer` registers them all).
 LAB := $(BUILD)/lab

@@ -36,6 +36,8 @@ int lab_addr_parse(const char *s, struct lab_addr *a)
 			goto bad;
 		memcpy(host, s, hl);
 		port_s = colon + 1;
+		if (memchr(host, ':', hl))
+			goto bad; /* an IPv6 address needs its brackets */
 	}
 	host[hl] = '\0';
 	port = strtoul(port_s, &end, 10);

@@ -20,6 +20,9 @@
  * HTTP (--http, for the benchmarks' wrk): keep-alive, every request answered
  * 200 with the body "SHARD HOST".
  *
+ * --corrupt-every N damages the last byte of every Nth UDP echo: the tests'
+ * control that the client's byte-for-byte check can fail.
+ *
  * With gue/ipip steering the shard receives the client's packet addressed to
  * the listener (direct server return): serve on the listener's address and
  * port, which the lab puts on the shard's loopback. With nat, serve on the
@@ -64,6 +67,7 @@ static struct {
 	struct conn *conns[MAX_CONNS];
 	uint64_t udp_answered, udp_shadow, udp_bad, tcp_conns, tcp_lines, http_requests,
 	    send_errors;
+	uint64_t corrupt_every; /* the tests' control: damage every Nth UDP echo */
 } S;
 
 static volatile sig_atomic_t stop, dump;
@@ -157,6 +161,8 @@ static void serve_udp(int fd)
 			continue;
 		} else {
 			S.udp_answered++;
+			if (S.corrupt_every && S.udp_answered % S.corrupt_every == 0)
+				buf[n - 1] ^= 0x5a;
 			iov[0] = (struct iovec){prefix, plen};
 			iov[1] = (struct iovec){buf, (size_t)n};
 			msg.msg_iovlen = 2;
@@ -300,10 +306,15 @@ static int run(const char *ready)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"shard", required_argument, NULL, 's'}, {"host", required_argument, NULL, 'H'},
-	    {"udp", required_argument, NULL, 'u'},   {"tcp", required_argument, NULL, 't'},
-	    {"stats", required_argument, NULL, 'S'}, {"ready", required_argument, NULL, 'r'},
-	    {"http", required_argument, NULL, 'h'},  {NULL, 0, NULL, 0},
+	    {"shard", required_argument, NULL, 's'},
+	    {"host", required_argument, NULL, 'H'},
+	    {"udp", required_argument, NULL, 'u'},
+	    {"tcp", required_argument, NULL, 't'},
+	    {"stats", required_argument, NULL, 'S'},
+	    {"ready", required_argument, NULL, 'r'},
+	    {"http", required_argument, NULL, 'h'},
+	    {"corrupt-every", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *ready = NULL;
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -322,6 +333,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			ready = optarg;
+			break;
+		case 'c':
+			S.corrupt_every = strtoull(optarg, NULL, 0);
 			break;
 		case 'h':
 			if (S.n_http == MAX_LISTEN)

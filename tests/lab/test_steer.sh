@@ -64,6 +64,25 @@ for s in cw-default cw-canary fraud; do
 	check "router counted $want datagrams to $s, as the shard answered ($got)" test "$got" = "$want"
 done
 
+# ---- controls: the client's checks can fail ----
+lab_client c1 udp --to "$L4" --key lab/spread --flows 500 --allow lab/spread=cw-default \
+	--out "$LAB_DIR/ctl_allow.json"
+check "control: answers from shards left out of --allow are counted as misrouted" \
+	jqe "$LAB_DIR/ctl_allow.json" '.answered == 500 and .misrouted > 100 and .misrouted < 400'
+lab_client c1 udp --to "$L4" --key lab/no-such-key --flows 50 --timeout-ms 300 \
+	--out "$LAB_DIR/ctl_unknown.json"
+check "control: an unknown key is dropped (default drop): all 50 requests counted lost" \
+	jqe "$LAB_DIR/ctl_unknown.json" '.sent == 50 and .lost == 50 and .answered == 0'
+
+# A shard service that damages every 4th echo, reached without the router.
+lab_bg c1 "$LAB_BUILD/lab/ks-shard" --shard damaged --host c1 --udp 127.0.0.1:9999 \
+	--corrupt-every 4 --ready "$LAB_DIR/damaged.ready"
+for _ in $(seq 50); do [ -e "$LAB_DIR/damaged.ready" ] && break; sleep 0.1; done
+lab_client c1 udp --to 127.0.0.1:9999 --key lab/spread --flows 100 --reqs 4 --timeout-ms 300 \
+	--out "$LAB_DIR/ctl_corrupt.json"
+check "control: damaged echoes are counted as corrupt, not answered" \
+	jqe "$LAB_DIR/ctl_corrupt.json" '.corrupt == 100 and .answered == 300'
+
 # ---- flow stickiness ----
 lab_client c1 udp --to "$L4" --key lab/spread --flows 600 --reqs 10 --concurrency 64 \
 	"${ALLOW[@]}" --out "$LAB_DIR/sticky.json"
