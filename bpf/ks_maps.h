@@ -16,12 +16,12 @@
 #include <bpf/bpf_helpers.h>
 #include <keysteer/table.h>
 
-#define KS_DEFAULT_MAX_ROUTES (2 * 262144) /* both generations; set at load */
-#define KS_DEFAULT_MAX_FLOWS  65536        /* per CPU; set at load */
-#define KS_DEFAULT_STATS_SLOTS 262144      /* set at load */
-#define KS_MAX_IFINDEX        1024
-#define KS_DEFAULT_MAX_NAT    65536        /* per CPU; set at load */
-#define KS_NAT_FILTER_WORDS   1024         /* 65536 bits */
+#define KS_DEFAULT_MAX_ROUTES  (2 * 262144) /* both generations; set at load */
+#define KS_DEFAULT_MAX_FLOWS   65536	    /* per CPU; set at load */
+#define KS_DEFAULT_STATS_SLOTS 262144	    /* set at load */
+#define KS_MAX_IFINDEX	       1024
+#define KS_DEFAULT_MAX_NAT     65536 /* per CPU; set at load */
+#define KS_NAT_FILTER_WORDS    1024  /* 65536 bits */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -41,7 +41,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KS_GENERATIONS * KS_MAX_LISTENERS);
+	__uint(max_entries, KS_GENERATIONS *KS_MAX_LISTENERS);
 	__type(key, struct ks_listener_key);
 	__type(value, struct ks_listener);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -57,7 +57,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, KS_GENERATIONS * KS_MAX_SHARDS);
+	__uint(max_entries, KS_GENERATIONS *KS_MAX_SHARDS);
 	__type(key, __u32);
 	__type(value, struct ks_shard);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

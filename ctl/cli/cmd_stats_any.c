@@ -14,8 +14,8 @@
 static int wants_maps(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--pin-root") == 0 || strncmp(argv[i], "--pin-root=", 11) == 0 ||
-		    strcmp(argv[i], "-p") == 0)
+		if (strcmp(argv[i], "--pin-root") == 0 ||
+		    strncmp(argv[i], "--pin-root=", 11) == 0 || strcmp(argv[i], "-p") == 0)
 			return 1;
 	return 0;
 }
@@ -26,7 +26,8 @@ int ks_cmd_stats_any(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			char *help[] = {argv[0], "--help", NULL};
 
-			printf("keysteer stats asks keysteerd; with --pin-root it reads the pinned maps.\n\n"
+			printf("keysteer stats asks keysteerd; with --pin-root it reads the pinned "
+			       "maps.\n\n"
 			       "From keysteerd:\n");
 			ks_cmd_stats(2, help);
 			printf("\nFrom the pinned maps (no daemon needed):\n");

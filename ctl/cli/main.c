@@ -32,8 +32,7 @@ static const struct ks_cli_cmd commands[] = {
     {"lookup", "what the active tables decide for a key, and why", ks_cmd_lookup, NULL},
     {"detach", "have keysteerd take the XDP router off its interfaces", ks_cmd_detach, NULL},
     {"attach", "attach the XDP router to interfaces without keysteerd", ks_cmd_attach, NULL},
-    {"xdp-detach", "take the XDP router off interfaces without keysteerd", ks_cmd_bpf_detach,
-     NULL},
+    {"xdp-detach", "take the XDP router off interfaces without keysteerd", ks_cmd_bpf_detach, NULL},
     {"decap", "the shard-side GUE/IPIP decapsulator: attach, detach, stats", ks_cmd_decap, NULL},
     {"tag", "add the routing option to TCP SYNs of a cgroup's sockets", ks_cmd_tag, ks_help_tag},
 };

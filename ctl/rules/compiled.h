@@ -12,9 +12,9 @@
 #include <keysteer/table.h>
 
 struct ks_compiled_shard {
-	const char *name;     /* as in the rule set */
+	const char *name;      /* as in the rule set */
 	struct ks_shard shard; /* vip/port/family/steer set; next-hop block zero */
-	__u32 capacity;       /* 1 when the rule set gives none */
+	__u32 capacity;	       /* 1 when the rule set gives none */
 };
 
 struct ks_compiled_route {

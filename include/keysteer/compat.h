@@ -17,16 +17,16 @@
 #define KS_INLINE static inline __attribute__((always_inline))
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ks_htons(x) ((__u16)__builtin_bswap16((__u16)(x)))
-#define ks_htonl(x) ((__u32)__builtin_bswap32((__u32)(x)))
+#define ks_htons(x)  ((__u16)__builtin_bswap16((__u16)(x)))
+#define ks_htonl(x)  ((__u32)__builtin_bswap32((__u32)(x)))
 #define ks_htonll(x) ((__u64)__builtin_bswap64((__u64)(x)))
 #else
-#define ks_htons(x) ((__u16)(x))
-#define ks_htonl(x) ((__u32)(x))
+#define ks_htons(x)  ((__u16)(x))
+#define ks_htonl(x)  ((__u32)(x))
 #define ks_htonll(x) ((__u64)(x))
 #endif
-#define ks_ntohs(x) ks_htons(x)
-#define ks_ntohl(x) ks_htonl(x)
+#define ks_ntohs(x)  ks_htons(x)
+#define ks_ntohl(x)  ks_htonl(x)
 #define ks_ntohll(x) ks_htonll(x)
 
 #ifndef likely

@@ -9,7 +9,7 @@
 #include <keysteer/compat.h>
 
 #define KS_FNV64_OFFSET 0xcbf29ce484222325ULL
-#define KS_FNV64_PRIME  0x00000100000001b3ULL
+#define KS_FNV64_PRIME	0x00000100000001b3ULL
 
 KS_INLINE __u64 ks_fnv1a64(const void *data, unsigned long len)
 {

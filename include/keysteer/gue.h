@@ -12,9 +12,9 @@
 #include <keysteer/compat.h>
 
 struct ks_guehdr {
-	__u8 vc_hlen;     /* version (2 bits) = 0, C (1 bit) = 0, hlen (5 bits) = 0 */
+	__u8 vc_hlen;	  /* version (2 bits) = 0, C (1 bit) = 0, hlen (5 bits) = 0 */
 	__u8 proto_ctype; /* inner IP protocol: 4 (IPv4) or 41 (IPv6) */
-	__be16 flags;     /* 0 */
+	__be16 flags;	  /* 0 */
 };
 KS_STATIC_ASSERT(sizeof(struct ks_guehdr) == 4, "GUE base header is 4 bytes");
 

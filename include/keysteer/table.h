@@ -16,12 +16,12 @@
 
 #include <keysteer/compat.h>
 
-#define KS_GENERATIONS    2
-#define KS_MAX_TARGETS    8    /* targets per route; a route with more is rejected */
-#define KS_MAX_SHARDS     4096 /* shards per rule set */
-#define KS_MAX_LISTENERS  256  /* listeners per rule set */
+#define KS_GENERATIONS	  2
+#define KS_MAX_TARGETS	  8	 /* targets per route; a route with more is rejected */
+#define KS_MAX_SHARDS	  4096	 /* shards per rule set */
+#define KS_MAX_LISTENERS  256	 /* listeners per rule set */
 #define KS_WEIGHT_BUCKETS 65536u /* weights are normalised to 2^16 buckets */
-#define KS_NO_SHARD       0xffff
+#define KS_NO_SHARD	  0xffff
 
 #define KS_DEFAULT_GUE_PORT 6080 /* outer UDP destination port of GUE */
 
@@ -31,15 +31,15 @@ enum ks_family {
 };
 
 enum ks_steer {
-	KS_STEER_GUE = 0, /* UDP/GUE encapsulation to the shard VIP (default) */
+	KS_STEER_GUE = 0,  /* UDP/GUE encapsulation to the shard VIP (default) */
 	KS_STEER_IPIP = 1, /* IPIP, IP6IP6, 4-in-6, 6-in-4 */
-	KS_STEER_NAT = 2, /* destination rewrite */
+	KS_STEER_NAT = 2,  /* destination rewrite */
 };
 
 enum ks_sticky {
-	KS_STICKY_FLOW = 0, /* the 5-tuple (default) */
+	KS_STICKY_FLOW = 0,   /* the 5-tuple (default) */
 	KS_STICKY_ENTITY = 1, /* the header's entity */
-	KS_STICKY_NONE = 2, /* no stickiness: every packet chosen afresh */
+	KS_STICKY_NONE = 2,   /* no stickiness: every packet chosen afresh */
 };
 
 enum ks_default_action {
@@ -62,11 +62,11 @@ struct ks_active {
 
 /* ks_config, indexed by generation. */
 struct ks_config {
-	__u64 version;        /* rule-set version of this generation */
-	__u8 default_action;  /* enum ks_default_action */
+	__u64 version;	     /* rule-set version of this generation */
+	__u8 default_action; /* enum ks_default_action */
 	__u8 pad[3];
 	__u32 n_routes;
-	__be16 gue_port;      /* outer UDP destination port for GUE */
+	__be16 gue_port; /* outer UDP destination port for GUE */
 	__u16 pad2;
 	__u32 pad3;
 };
@@ -103,8 +103,8 @@ struct ks_target {
 
 struct ks_route {
 	__u32 stats_slot;    /* index into ks_key_stats; stable across versions */
-	__u8 n_targets;      /* 1..KS_MAX_TARGETS */
-	__u8 sticky;         /* enum ks_sticky */
+	__u8 n_targets;	     /* 1..KS_MAX_TARGETS */
+	__u8 sticky;	     /* enum ks_sticky */
 	__u16 shadow_shard;  /* KS_NO_SHARD when the route has no shadow */
 	__u32 shadow_thresh; /* copy when shadow bucket < thresh, out of 2^16 */
 	struct ks_target t[KS_MAX_TARGETS];
@@ -118,16 +118,16 @@ KS_STATIC_ASSERT(sizeof(struct ks_route) == 44, "route value layout");
  */
 struct ks_shard {
 	struct ks_addr vip;
-	__be16 port;    /* service port; NAT rewrites the destination port to it */
-	__u8 family;    /* enum ks_family, 0 = slot unused */
-	__u8 steer;     /* enum ks_steer */
+	__be16 port; /* service port; NAT rewrites the destination port to it */
+	__u8 family; /* enum ks_family, 0 = slot unused */
+	__u8 steer;  /* enum ks_steer */
 	/* next hop towards vip */
-	__u32 ifindex;  /* egress interface, 0 = unresolved */
+	__u32 ifindex; /* egress interface, 0 = unresolved */
 	__u8 smac[6];
 	__u8 dmac[6];
 	struct ks_addr src; /* outer source address for encapsulation, family of vip */
-	__u16 mtu;      /* egress MTU */
-	__u8 nh_valid;  /* 1 when ifindex/MACs/src are resolved */
+	__u16 mtu;	    /* egress MTU */
+	__u8 nh_valid;	    /* 1 when ifindex/MACs/src are resolved */
 	__u8 pad;
 };
 
@@ -150,27 +150,27 @@ struct ks_key_stats {
  * per-CPU ks_reason_stats array. Keep ks_reason_names() in step.
  */
 enum ks_reason {
-	KS_R_STEERED = 0,     /* steered to a shard (not an error) */
-	KS_R_NOT_LISTENER,    /* not addressed to a listener: passed untouched */
-	KS_R_NO_HEADER,       /* listener traffic without a routing header */
+	KS_R_STEERED = 0,  /* steered to a shard (not an error) */
+	KS_R_NOT_LISTENER, /* not addressed to a listener: passed untouched */
+	KS_R_NO_HEADER,	   /* listener traffic without a routing header */
 	KS_R_BAD_MAGIC,
 	KS_R_BAD_VERSION,
-	KS_R_CLIENT_SHADOW,   /* client packet carried SHADOW: dropped */
+	KS_R_CLIENT_SHADOW, /* client packet carried SHADOW: dropped */
 	KS_R_UNKNOWN_KEY,
-	KS_R_FRAGMENT,        /* IPv4 fragment: passed */
-	KS_R_V6_EXTHDR,       /* IPv6 extension header: passed */
-	KS_R_TTL,             /* TTL / hop limit <= 1: passed to the kernel */
-	KS_R_MTU,             /* too big after encapsulation: passed */
-	KS_R_NO_NEXTHOP,      /* shard next hop unresolved: passed */
-	KS_R_MALFORMED,       /* truncated or inconsistent headers */
-	KS_R_TCP_NO_FLOW,     /* TCP non-SYN with no pinned connection */
-	KS_R_SHADOW_COPY,     /* a shadow copy was requested */
-	KS_R_NAT_REPLY,       /* a NAT reply translated back */
-	KS_R_NO_SHARD,        /* route named a shard that is not in the table */
-	KS_R_DEFAULT_DROP,    /* dropped by the rule set's default */
-	KS_R_DEFAULT_PASS,    /* passed by the rule set's default */
-	KS_R_NAT_FAMILY,      /* NAT to a shard of the other family: passed */
-	KS_R_NO_ROOM,         /* no headroom for outer headers or metadata: passed */
+	KS_R_FRAGMENT,	   /* IPv4 fragment: passed */
+	KS_R_V6_EXTHDR,	   /* IPv6 extension header: passed */
+	KS_R_TTL,	   /* TTL / hop limit <= 1: passed to the kernel */
+	KS_R_MTU,	   /* too big after encapsulation: passed */
+	KS_R_NO_NEXTHOP,   /* shard next hop unresolved: passed */
+	KS_R_MALFORMED,	   /* truncated or inconsistent headers */
+	KS_R_TCP_NO_FLOW,  /* TCP non-SYN with no pinned connection */
+	KS_R_SHADOW_COPY,  /* a shadow copy was requested */
+	KS_R_NAT_REPLY,	   /* a NAT reply translated back */
+	KS_R_NO_SHARD,	   /* route named a shard that is not in the table */
+	KS_R_DEFAULT_DROP, /* dropped by the rule set's default */
+	KS_R_DEFAULT_PASS, /* passed by the rule set's default */
+	KS_R_NAT_FAMILY,   /* NAT to a shard of the other family: passed */
+	KS_R_NO_ROOM,	   /* no headroom for outer headers or metadata: passed */
 	KS_R_MAX
 };
 
@@ -207,16 +207,16 @@ enum ks_flow_state {
 
 struct ks_flow {
 	struct ks_addr vip; /* pinned destination: the shard VIP chosen on the SYN */
-	__be16 port;        /* the shard's port (what NAT rewrites to) */
-	__u8 family;        /* of vip */
-	__u8 steer;         /* enum ks_steer */
-	__u16 shard;        /* shard id in generation gen: where the next hop was */
+	__be16 port;	    /* the shard's port (what NAT rewrites to) */
+	__u8 family;	    /* of vip */
+	__u8 steer;	    /* enum ks_steer */
+	__u16 shard;	    /* shard id in generation gen: where the next hop was */
 	__u8 gen;
-	__u8 state;         /* enum ks_flow_state */
-	__u32 stats_slot;   /* the route's ks_key_stats slot */
-	__u8 target;        /* index of the chosen target within the route */
+	__u8 state;	  /* enum ks_flow_state */
+	__u32 stats_slot; /* the route's ks_key_stats slot */
+	__u8 target;	  /* index of the chosen target within the route */
 	__u8 pad[3];
-	__u32 flow_hash;    /* the connection's flow hash (outer source port) */
+	__u32 flow_hash; /* the connection's flow hash (outer source port) */
 };
 KS_STATIC_ASSERT(sizeof(struct ks_flow) == 36, "flow entry layout");
 
@@ -242,7 +242,7 @@ struct ks_nat_rev {
 	__be16 listener_port;
 	__u8 family;
 	__u8 pad;
-	__u32 ifindex;      /* the client's packets came in here */
+	__u32 ifindex;	    /* the client's packets came in here */
 	__u8 client_mac[6]; /* ...from this MAC (the next hop back) */
 	__u8 router_mac[6]; /* ...sent to this one (ours) */
 };

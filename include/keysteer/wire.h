@@ -13,9 +13,9 @@
 
 #include <keysteer/compat.h>
 
-#define KS_MAGIC       0x4B53 /* "KS" */
-#define KS_VERSION     1
-#define KS_HDR_LEN     16
+#define KS_MAGIC   0x4B53 /* "KS" */
+#define KS_VERSION 1
+#define KS_HDR_LEN 16
 
 #define KS_F_ENTITY    0x01 /* choose the target by entity, not by flow */
 #define KS_F_SYNTHETIC 0x02 /* test or replayed traffic */
