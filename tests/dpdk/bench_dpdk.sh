@@ -33,7 +33,7 @@ eal=(-l 0-1 -n 1 --no-pci --huge-unlink --log-level lib.eal:warning)
 mbufs=$((frames + 32768))
 
 cleanup() {
-	rm -f "$table"
+	rm -f "$table" "$table.flows"
 	rm -rf /run/dpdk/"$tag"-*
 	rm -f /dev/hugepages/"$tag"-*map_*
 }
@@ -68,7 +68,7 @@ testpmd_rate() { # MODE PCAP
 
 keysteer_rate() { # PCAP
 	local log=$dir/keysteer.log
-	rm -f "$table"
+	rm -f "$table" "$table.flows"
 	"$build/keysteer-dpdk" "${eal[@]}" --file-prefix "$tag-ks" -m 384 \
 		--vdev "net_pcap0,rx_pcap=$1,infinite_rx=1" --vdev net_null0,no-rx=1 -- \
 		--table "$table" --table-routes "$keys" --table-readers 1 --rules "$dir/rules.json" \
