@@ -54,3 +54,13 @@ check-test_backend_loader: $(KS_BACKEND_TEST_OBJ) $(BUILD)/bpf/ks_router.bpf.o
 # The next-hop resolver with real ARP/ND between two namespaces.
 $(eval $(call cmocka_test,test_nexthop_netns,tests/net/nexthop_netns_test.c tests/net/nsutil.c tests/bpf/backend_util.c $(KS_BACKEND_SRCS) $(KS_NEXTHOP_SRCS),$(KS_BACKEND_LDLIBS) $(KS_NEXTHOP_LDLIBS)))
 check-test_nexthop_netns: $(KS_BACKEND_TEST_OBJ)
+
+# make bench-backend: full applies of 100k/1M routes and one-key changes.
+$(BUILD)/tests/bench_backend: $(patsubst %.c,$(BUILD)/obj/%.o,tests/bpf/backend_bench.c tests/bpf/backend_util.c tests/net/nsutil.c $(KS_BACKEND_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KS) $^ -o $@ $(KS_BACKEND_LDLIBS)
+bench-backend: $(BUILD)/tests/bench_backend $(KS_BACKEND_TEST_OBJ)
+	$(BUILD)/tests/bench_backend
+BENCH_TARGETS += bench-backend
+BINS += $(BUILD)/tests/bench_backend
+.PHONY: bench-backend

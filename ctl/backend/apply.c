@@ -172,7 +172,7 @@ static void fill_nexthop(struct ks_backend *b, struct ks_shard *s)
 		}
 }
 
-static int validate(struct ks_backend *b, const struct ks_compiled *c)
+static int validate_sizes(struct ks_backend *b, const struct ks_compiled *c)
 {
 	__u32 cap = ks_backend_route_capacity(b);
 
@@ -188,22 +188,25 @@ static int validate(struct ks_backend *b, const struct ks_compiled *c)
 				  c->n_routes, cap);
 		return -E2BIG;
 	}
-	for (__u32 i = 0; i < c->n_routes; i++) {
-		const struct ks_route *r = &c->routes[i];
+	return 0;
+}
 
-		if (r->n_targets < 1 || r->n_targets > KS_MAX_TARGETS) {
-			ks_backend_seterr(b, "route %u: %u targets", i, r->n_targets);
-			return -EINVAL;
-		}
-		for (__u32 t = 0; t < r->n_targets; t++)
-			if (r->t[t].shard >= c->n_shards) {
-				ks_backend_seterr(b, "route %u: shard %u of %u", i, r->t[t].shard,
-						  c->n_shards);
-				return -EINVAL;
-			}
-		if (r->shadow_shard != KS_NO_SHARD && r->shadow_shard >= c->n_shards) {
-			ks_backend_seterr(b, "route %u: shadow shard %u of %u", i, r->shadow_shard,
-					  c->n_shards);
+/* Every target and shadow names a shard of the rule set. */
+static int validate_routes(struct ks_backend *b, const __u64 *keys, const struct ks_route *routes,
+			   __u32 n, __u32 n_shards)
+{
+	for (__u32 i = 0; i < n; i++) {
+		const struct ks_route *r = &routes[i];
+		bool bad = r->n_targets < 1 || r->n_targets > KS_MAX_TARGETS ||
+			   (r->shadow_shard != KS_NO_SHARD && r->shadow_shard >= n_shards);
+
+		for (__u32 t = 0; !bad && t < r->n_targets; t++)
+			bad = r->t[t].shard >= n_shards;
+		if (bad) {
+			ks_backend_seterr(b,
+					  "route 0x%016llx: %u targets, or a target or shadow "
+					  "shard beyond the %u shards",
+					  (unsigned long long)keys[i], r->n_targets, n_shards);
 			return -EINVAL;
 		}
 	}
@@ -225,7 +228,7 @@ struct apply_plan {
 	struct ks_shard *shards; /* KS_MAX_SHARDS */
 	struct ks_listener_key lkeys[KS_MAX_LISTENERS];
 	struct ks_listener lvals[KS_MAX_LISTENERS];
-	struct ks_route_table routes;
+	bool mutated; /* the in-memory table already holds the new routes */
 	struct ks_route_ops ops;
 	__u32 *zero_slots;
 	__u32 n_zero;
@@ -235,7 +238,6 @@ static void plan_free(struct apply_plan *pl)
 {
 	free(pl->shards);
 	free(pl->zero_slots);
-	ks_route_table_free(&pl->routes);
 	ks_route_ops_free(&pl->ops);
 }
 
@@ -265,13 +267,14 @@ static int plan(struct ks_backend *b, const struct ks_compiled *c, struct apply_
 		pl->lvals[i].id = i;
 	}
 
-	err = ks_route_diff(&b->routes, c->keys, c->routes, c->n_routes, &b->slots, &pl->routes,
+	err = ks_route_diff(&b->routes, &b->spare, c->keys, c->routes, c->n_routes, &b->slots,
 			    &pl->ops);
 	if (err) {
 		if (err == -EINVAL)
 			ks_backend_seterr(b, "routes are not sorted by key or a key repeats");
 		return err;
 	}
+	pl->mutated = true;
 	pl->zero_slots = malloc((pl->ops.n_fresh ? pl->ops.n_fresh : 1) * sizeof(__u32));
 	if (!pl->zero_slots)
 		return -ENOMEM;
@@ -344,7 +347,13 @@ int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct k
 		st = &local;
 	memset(st, 0, sizeof(*st));
 	memset(&pl, 0, sizeof(pl));
-	err = validate(b, c);
+	err = validate_sizes(b, c);
+	/*
+	 * Routes already applied were checked then: unless shards went away,
+	 * only the routes that change need checking, after the diff found them.
+	 */
+	if (!err && (c->n_shards < b->n_shards || b->routes.n == 0))
+		err = validate_routes(b, c->keys, c->routes, c->n_routes, c->n_shards);
 	if (err)
 		return err;
 	if (b->pending.active) {
@@ -357,11 +366,15 @@ int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct k
 
 	t0 = ks_now_ns();
 	err = plan(b, c, &pl);
+	if (!err)
+		err = validate_routes(b, pl.ops.upsert_keys, b->pending.route_upsert_vals,
+				      b->pending.n_route_upsert, c->n_shards);
 	if (err) {
 		if (err == -ENOMEM)
 			ks_backend_seterr(b, "out of memory");
-		/* Slots may have been handed out: rebuild them from the maps. */
-		resync(b);
+		/* Routes or slots may have changed in memory: rebuild from the maps. */
+		if (pl.mutated)
+			resync(b);
 		plan_free(&pl);
 		return err;
 	}
@@ -406,9 +419,6 @@ int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct k
 	b->n_listeners = c->n_listeners;
 	memcpy(b->listener_keys, pl.lkeys, sizeof(b->listener_keys));
 	memcpy(b->listener_vals, pl.lvals, sizeof(b->listener_vals));
-	ks_route_table_free(&b->routes);
-	b->routes = pl.routes;
-	memset(&pl.routes, 0, sizeof(pl.routes));
 	b->pending.active = true;
 
 	st->version = c->version;

@@ -90,6 +90,7 @@ void ks_backend_close(struct ks_backend *b)
 		return;
 	ks_pending_clear(&b->pending);
 	ks_route_table_free(&b->routes);
+	ks_route_table_free(&b->spare);
 	ks_slots_fini(&b->slots);
 	ks_maps_close(&b->m);
 	free(b);

@@ -38,6 +38,7 @@ struct ks_backend {
 	__u32 active;
 	struct ks_config config;
 	struct ks_route_table routes;
+	struct ks_route_table spare; /* the table replaced last: buffers for the next diff */
 	__u32 n_listeners;
 	struct ks_listener_key listener_keys[KS_MAX_LISTENERS]; /* gen = 0 */
 	struct ks_listener listener_vals[KS_MAX_LISTENERS];

@@ -14,7 +14,7 @@
 #include "../../bpf/decap_abi.h"
 
 #define KS_DEFAULT_DECAP_PIN_ROOT "/sys/fs/bpf/keysteer-decap"
-#define KS_DEFAULT_DECAP_OBJ	  "build/bpf/ks_decap.bpf.o"
+#define KS_DEFAULT_DECAP_OBJ	  KS_BPF_DIR "/ks_decap.bpf.o"
 
 struct ks_decap_opts {
 	const char *pin_root; /* NULL: KS_DEFAULT_DECAP_PIN_ROOT */

@@ -20,7 +20,11 @@
 #include <linux/types.h>
 #include <net/if.h>
 
-#define KS_DEFAULT_ROUTER_OBJ "build/bpf/ks_router.bpf.o"
+/* Where BPF objects are: the build tree, or /usr/lib/keysteer once installed (make install). */
+#ifndef KS_BPF_DIR
+#define KS_BPF_DIR "build/bpf"
+#endif
+#define KS_DEFAULT_ROUTER_OBJ KS_BPF_DIR "/ks_router.bpf.o"
 #define KS_PROG_PIN_NAME      "prog_router"
 #define KS_ATTACHED_PIN_NAME  "ks_attached"
 

@@ -41,6 +41,7 @@ static int collect_route(const void *key, const void *val, void *arg)
 			return -ENOMEM;
 		t->routes = routes;
 		rs->cap[k->gen] = cap;
+		t->cap = cap;
 	}
 	t->keys[t->n] = k->key;
 	t->routes[t->n] = *(const struct ks_route *)val;

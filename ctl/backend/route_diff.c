@@ -2,17 +2,21 @@
 #include "backend/route_diff.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Everything after stats_slot, which is the first field. */
+#define ROUTE_BODY offsetof(struct ks_route, n_targets)
+KS_STATIC_ASSERT(offsetof(struct ks_route, stats_slot) == 0 && ROUTE_BODY == 4,
+		 "stats_slot leads struct ks_route");
+
+static inline int body_differs(const struct ks_route *a, const struct ks_route *b);
+
 int ks_route_same(const struct ks_route *a, const struct ks_route *b)
 {
-	struct ks_route x = *a, y = *b;
-
-	x.stats_slot = 0;
-	y.stats_slot = 0;
 	/* Unused target entries are compared too: the compiler zeroes them. */
-	return memcmp(&x, &y, sizeof(x)) == 0;
+	return !body_differs(a, b);
 }
 
 void ks_route_table_free(struct ks_route_table *t)
@@ -50,34 +54,80 @@ static __u32 new_slot(struct ks_slots *slots, struct ks_route_ops *ops)
 	return s;
 }
 
-int ks_route_diff(const struct ks_route_table *prev, const __u64 *keys,
-		  const struct ks_route *routes, __u32 n, struct ks_slots *slots,
-		  struct ks_route_table *next, struct ks_route_ops *ops)
+/* Route bodies compared as words: may_alias, so no type-punning surprises. */
+typedef __u32 __attribute__((may_alias)) route_word;
+#define ROUTE_WORDS (sizeof(struct ks_route) / sizeof(__u32))
+KS_STATIC_ASSERT(sizeof(struct ks_route) % sizeof(__u32) == 0, "route is whole words");
+
+static inline int body_differs(const struct ks_route *a, const struct ks_route *b)
 {
-	__u32 i = 0, j = 0;
+	const route_word *x = (const route_word *)a, *y = (const route_word *)b;
+	__u32 d = 0;
 
-	memset(next, 0, sizeof(*next));
-	memset(ops, 0, sizeof(*ops));
-	for (__u32 k = 1; k < n; k++)
-		if (keys[k - 1] >= keys[k])
-			return -EINVAL;
+	for (size_t k = ROUTE_BODY / sizeof(__u32); k < ROUTE_WORDS; k++)
+		d |= x[k] ^ y[k];
+	return d != 0;
+}
 
-	next->keys = malloc((n ? n : 1) * sizeof(*next->keys));
-	next->routes = malloc((n ? n : 1) * sizeof(*next->routes));
+static int alloc_ops(struct ks_route_ops *ops, __u32 n, __u32 n_prev)
+{
 	ops->upsert_keys = malloc((n ? n : 1) * sizeof(*ops->upsert_keys));
 	ops->upsert_vals = malloc((n ? n : 1) * sizeof(*ops->upsert_vals));
 	ops->fresh_slots = malloc((n ? n : 1) * sizeof(*ops->fresh_slots));
-	ops->delete_keys = malloc((prev->n ? prev->n : 1) * sizeof(*ops->delete_keys));
-	ops->delete_slots = malloc((prev->n ? prev->n : 1) * sizeof(*ops->delete_slots));
-	if (!next->keys || !next->routes || !ops->upsert_keys || !ops->upsert_vals ||
-	    !ops->fresh_slots || !ops->delete_keys || !ops->delete_slots) {
-		ks_route_table_free(next);
+	ops->delete_keys = malloc((n_prev ? n_prev : 1) * sizeof(*ops->delete_keys));
+	ops->delete_slots = malloc((n_prev ? n_prev : 1) * sizeof(*ops->delete_slots));
+	if (!ops->upsert_keys || !ops->upsert_vals || !ops->fresh_slots || !ops->delete_keys ||
+	    !ops->delete_slots) {
 		ks_route_ops_free(ops);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* The slot a key present in both tables keeps (or leaves the shared one for). */
+static __u32 kept_slot(__u32 slot, struct ks_slots *slots, struct ks_route_ops *ops, int *moved)
+{
+	*moved = 0;
+	if (slot != slots->overflow)
+		return slot;
+	/* A key on the shared slot takes its own as soon as one is free. */
+	if (ks_slots_has_free(slots)) {
+		*moved = 1;
+		return new_slot(slots, ops);
+	}
+	ops->n_overflow++;
+	return slot;
+}
+
+/* Same keys as before: compare and update the table where it stands. */
+static void diff_in_place(struct ks_route_table *cur, const struct ks_route *routes,
+			  struct ks_slots *slots, struct ks_route_ops *ops)
+{
+	for (__u32 i = 0; i < cur->n; i++) {
+		struct ks_route *old = &cur->routes[i];
+		int moved;
+		__u32 slot;
+
+		if (!body_differs(old, &routes[i]) && old->stats_slot != slots->overflow)
+			continue;
+		slot = kept_slot(old->stats_slot, slots, ops, &moved);
+		if (!moved && !body_differs(old, &routes[i]))
+			continue;
+		*old = routes[i];
+		old->stats_slot = slot;
+		push_upsert(ops, cur->keys[i], old);
+	}
+}
+
+/* Keys come and go: merge both tables into next. */
+static void diff_merge(const struct ks_route_table *prev, const __u64 *keys,
+		       const struct ks_route *routes, __u32 n, struct ks_slots *slots,
+		       struct ks_route_table *next, struct ks_route_ops *ops)
+{
+	__u32 i = 0, j = 0;
+
 	next->n = n;
 	memcpy(next->keys, keys, n * sizeof(*keys));
-
 	while (i < prev->n || j < n) {
 		if (j == n || (i < prev->n && prev->keys[i] < keys[j])) {
 			ops->delete_keys[ops->n_delete] = prev->keys[i];
@@ -91,26 +141,58 @@ int ks_route_diff(const struct ks_route_table *prev, const __u64 *keys,
 			j++;
 		} else {
 			const struct ks_route *old = &prev->routes[i];
-			__u32 slot = old->stats_slot;
-			int moved = 0;
+			int moved;
+			__u32 slot = kept_slot(old->stats_slot, slots, ops, &moved);
 
-			/* A key on the shared slot takes its own as soon as one is free. */
-			if (slot == slots->overflow) {
-				if (ks_slots_has_free(slots)) {
-					slot = new_slot(slots, ops);
-					moved = 1;
-				} else {
-					ops->n_overflow++;
-				}
-			}
 			next->routes[j] = routes[j];
 			next->routes[j].stats_slot = slot;
-			if (moved || !ks_route_same(old, &routes[j]))
+			if (moved || body_differs(old, &routes[j]))
 				push_upsert(ops, keys[j], &next->routes[j]);
 			i++;
 			j++;
 		}
 	}
+}
+
+int ks_route_diff(struct ks_route_table *cur, struct ks_route_table *spare, const __u64 *keys,
+		  const struct ks_route *routes, __u32 n, struct ks_slots *slots,
+		  struct ks_route_ops *ops)
+{
+	struct ks_route_table tmp;
+	int err;
+
+	memset(ops, 0, sizeof(*ops));
+	/*
+	 * The common small change keeps every key: then only the routes are
+	 * compared and nothing is copied (a 100k-key table is 5 MB to move).
+	 */
+	if (n == cur->n && (n == 0 || memcmp(cur->keys, keys, n * sizeof(*keys)) == 0)) {
+		err = alloc_ops(ops, n, 0);
+		if (!err)
+			diff_in_place(cur, routes, slots, ops);
+		return err;
+	}
+	for (__u32 k = 1; k < n; k++)
+		if (keys[k - 1] >= keys[k])
+			return -EINVAL;
+	/* The new table goes into the spare buffers (the table replaced last time). */
+	if (spare->cap < n || !spare->keys || !spare->routes) {
+		ks_route_table_free(spare);
+		spare->keys = malloc((n ? n : 1) * sizeof(*spare->keys));
+		spare->routes = malloc((n ? n : 1) * sizeof(*spare->routes));
+		spare->cap = n;
+		if (!spare->keys || !spare->routes) {
+			ks_route_table_free(spare);
+			return -ENOMEM;
+		}
+	}
+	err = alloc_ops(ops, n, cur->n);
+	if (err)
+		return err;
+	diff_merge(cur, keys, routes, n, slots, spare, ops);
+	tmp = *cur;
+	*cur = *spare;
+	*spare = tmp;
 	return 0;
 }
 
@@ -161,4 +243,5 @@ void ks_route_table_sort(struct ks_route_table *t)
 	free(t->routes);
 	t->keys = keys;
 	t->routes = routes;
+	t->cap = t->n;
 }

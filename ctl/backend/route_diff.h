@@ -17,6 +17,7 @@
 /* Routes as a backend keeps them: sorted by key, slots assigned. */
 struct ks_route_table {
 	__u32 n;
+	__u32 cap; /* entries the buffers hold */
 	__u64 *keys;
 	struct ks_route *routes;
 };
@@ -30,17 +31,21 @@ struct ks_route_ops {
 	__u32 *delete_slots; /* slots to release after the last generation drops them */
 	__u32 n_fresh;
 	__u32 *fresh_slots; /* slots newly handed out (zero them if dirty) */
-	__u32 n_overflow;   /* routes in next that share the overflow slot */
+	__u32 n_overflow;   /* routes of the new table that share the overflow slot */
 };
 
 /*
- * next := keys/routes (sorted ascending, unique; their stats_slot is ignored)
- * with slots assigned, and ops := what turns prev into next. next is
- * allocated here. 0, -EINVAL when keys are not sorted and unique, -ENOMEM.
+ * Make *cur hold keys/routes (sorted ascending, unique; their stats_slot is
+ * ignored) with slots assigned, and fill ops with what turns the old *cur
+ * into the new one. With the same keys as before, *cur is updated in place;
+ * otherwise the new table is built in *spare's buffers (reallocated when too
+ * small; *spare may be zeroed) and the two are swapped, leaving the old
+ * table in *spare. 0; -EINVAL when keys are not sorted and unique, -ENOMEM
+ * (*cur unchanged in both cases).
  */
-int ks_route_diff(const struct ks_route_table *prev, const __u64 *keys,
+int ks_route_diff(struct ks_route_table *cur, struct ks_route_table *spare, const __u64 *keys,
 		  const struct ks_route *routes, __u32 n, struct ks_slots *slots,
-		  struct ks_route_table *next, struct ks_route_ops *ops);
+		  struct ks_route_ops *ops);
 
 /* Two routes steer alike (every field but stats_slot). */
 int ks_route_same(const struct ks_route *a, const struct ks_route *b);

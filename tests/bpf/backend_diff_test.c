@@ -82,7 +82,7 @@ static void mk_table(__u32 n, __u64 *keys, struct ks_route *routes, __u64 step)
 static void test_diff_from_empty(void **state)
 {
 	struct ks_slots s;
-	struct ks_route_table prev = {0}, next;
+	struct ks_route_table cur = {0}, spare = {0};
 	struct ks_route_ops ops;
 	__u64 keys[4];
 	struct ks_route routes[4];
@@ -90,18 +90,19 @@ static void test_diff_from_empty(void **state)
 	(void)state;
 	mk_table(4, keys, routes, 10);
 	assert_int_equal(ks_slots_init(&s, 100, false), 0);
-	assert_int_equal(ks_route_diff(&prev, keys, routes, 4, &s, &next, &ops), 0);
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, 4, &s, &ops), 0);
 	assert_int_equal(ops.n_upsert, 4);
 	assert_int_equal(ops.n_delete, 0);
 	assert_int_equal(ops.n_fresh, 4);
-	assert_int_equal(next.n, 4);
+	assert_int_equal(cur.n, 4);
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(next.keys[i], keys[i]);
-		assert_int_equal(next.routes[i].stats_slot, i);
+		assert_int_equal(cur.keys[i], keys[i]);
+		assert_int_equal(cur.routes[i].stats_slot, i);
 		assert_int_equal(ops.upsert_vals[i].stats_slot, i);
-		assert_int_equal(next.routes[i].t[0].shard, i);
+		assert_int_equal(cur.routes[i].t[0].shard, i);
 	}
-	ks_route_table_free(&next);
+	ks_route_table_free(&cur);
+	ks_route_table_free(&spare);
 	ks_route_ops_free(&ops);
 	ks_slots_fini(&s);
 }
@@ -110,50 +111,58 @@ static void test_diff_one_key_change(void **state)
 {
 	enum { N = 1000 };
 	struct ks_slots s;
-	struct ks_route_table prev, next;
+	struct ks_route_table cur = {0}, spare = {0};
 	struct ks_route_ops ops;
 	__u64 *keys = calloc(N + 1, sizeof(*keys));
 	struct ks_route *routes = calloc(N + 1, sizeof(*routes));
+	__u64 *same_keys;
 
 	(void)state;
 	mk_table(N, keys, routes, 10);
 	assert_int_equal(ks_slots_init(&s, 2 * N, false), 0);
-	{
-		struct ks_route_table empty = {0};
-		assert_int_equal(ks_route_diff(&empty, keys, routes, N, &s, &prev, &ops), 0);
-		ks_route_ops_free(&ops);
-	}
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, N, &s, &ops), 0);
+	ks_route_ops_free(&ops);
+	same_keys = cur.keys;
+
 	/* Key 5000 changes shard; nothing else. */
 	routes[499].t[0].shard = 7;
 	routes[499].stats_slot = 0; /* renumbered by the compiler: not a change */
 	routes[10].stats_slot = 3;
-	assert_int_equal(ks_route_diff(&prev, keys, routes, N, &s, &next, &ops), 0);
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, N, &s, &ops), 0);
+	assert_ptr_equal(cur.keys, same_keys); /* same keys: updated in place */
 	assert_int_equal(ops.n_upsert, 1);
 	assert_int_equal(ops.upsert_keys[0], 5000);
 	assert_int_equal(ops.upsert_vals[0].t[0].shard, 7);
 	assert_int_equal(ops.upsert_vals[0].stats_slot, 499); /* slot kept */
 	assert_int_equal(ops.n_delete, 0);
 	assert_int_equal(ops.n_fresh, 0);
-	assert_int_equal(next.routes[10].stats_slot, 10);
-	ks_route_table_free(&next);
+	assert_int_equal(cur.routes[10].stats_slot, 10);
+	assert_int_equal(cur.routes[499].t[0].shard, 7);
+	ks_route_ops_free(&ops);
+
+	/* Nothing changed: nothing to write. */
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, N, &s, &ops), 0);
+	assert_int_equal(ops.n_upsert + ops.n_delete, 0);
 	ks_route_ops_free(&ops);
 
 	/* Remove key 10, add key 5 (sorted first): new key gets a new slot. */
 	keys[0] = 5;
 	routes[0] = mk_route(3);
-	assert_int_equal(ks_route_diff(&prev, keys, routes, N, &s, &next, &ops), 0);
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, N, &s, &ops), 0);
 	assert_int_equal(ops.n_delete, 1);
 	assert_int_equal(ops.delete_keys[0], 10);
 	assert_int_equal(ops.delete_slots[0], 0);
-	/* key 5 is new, key 5000's route changed */
-	assert_int_equal(ops.n_upsert, 2);
+	assert_int_equal(ops.n_upsert, 1);
 	assert_int_equal(ops.upsert_keys[0], 5);
 	assert_int_equal(ops.upsert_vals[0].stats_slot, N); /* slot 0 is not free yet */
 	assert_int_equal(ops.n_fresh, 1);
-	ks_route_table_free(&next);
+	assert_int_equal(cur.keys[0], 5);
+	assert_int_equal(cur.routes[499].stats_slot, 499);
+	assert_ptr_equal(spare.keys, same_keys); /* the old table is the spare now */
 	ks_route_ops_free(&ops);
 
-	ks_route_table_free(&prev);
+	ks_route_table_free(&cur);
+	ks_route_table_free(&spare);
 	ks_slots_fini(&s);
 	free(keys);
 	free(routes);
@@ -162,7 +171,7 @@ static void test_diff_one_key_change(void **state)
 static void test_diff_overflow_moves_out(void **state)
 {
 	struct ks_slots s;
-	struct ks_route_table empty = {0}, prev, next;
+	struct ks_route_table cur = {0}, spare = {0};
 	struct ks_route_ops ops;
 	__u64 keys[3];
 	struct ks_route routes[3];
@@ -170,40 +179,86 @@ static void test_diff_overflow_moves_out(void **state)
 	(void)state;
 	mk_table(3, keys, routes, 1);
 	assert_int_equal(ks_slots_init(&s, 3, false), 0); /* slots 0,1 + overflow 2 */
-	assert_int_equal(ks_route_diff(&empty, keys, routes, 3, &s, &prev, &ops), 0);
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, 3, &s, &ops), 0);
 	assert_int_equal(ops.n_overflow, 1);
-	assert_int_equal(prev.routes[2].stats_slot, 2);
+	assert_int_equal(cur.routes[2].stats_slot, 2);
+	ks_route_ops_free(&ops);
+
+	/* Same keys, no free slot: key 3 stays on the shared slot, nothing to write. */
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, 3, &s, &ops), 0);
+	assert_int_equal(ops.n_overflow, 1);
+	assert_int_equal(ops.n_upsert, 0);
 	ks_route_ops_free(&ops);
 
 	/* Key 1 leaves and its slot is released (after a reclaim). */
-	ks_slots_release(&s, prev.routes[0].stats_slot);
-	assert_int_equal(ks_route_diff(&prev, keys + 1, routes + 1, 2, &s, &next, &ops), 0);
+	ks_slots_release(&s, cur.routes[0].stats_slot);
+	assert_int_equal(ks_route_diff(&cur, &spare, keys + 1, routes + 1, 2, &s, &ops), 0);
 	/* Key 3 leaves the shared slot for the freed one, though its route is unchanged. */
 	assert_int_equal(ops.n_overflow, 0);
 	assert_int_equal(ops.n_upsert, 1);
 	assert_int_equal(ops.upsert_keys[0], 3);
 	assert_int_equal(ops.upsert_vals[0].stats_slot, 0);
 	assert_int_equal(ops.n_delete, 1);
-	ks_route_table_free(&next);
 	ks_route_ops_free(&ops);
-	ks_route_table_free(&prev);
+	ks_route_table_free(&cur);
+	ks_route_table_free(&spare);
+	ks_slots_fini(&s);
+}
+
+static void test_diff_reuses_buffers(void **state)
+{
+	struct ks_slots s;
+	struct ks_route_table cur = {0}, spare = {0};
+	struct ks_route_ops ops;
+	__u64 keys[8];
+	struct ks_route routes[8];
+	__u64 *kbuf;
+
+	(void)state;
+	mk_table(8, keys, routes, 1);
+	assert_int_equal(ks_slots_init(&s, 100, false), 0);
+	/* A big enough spare is filled in place... */
+	spare.keys = kbuf = malloc(16 * sizeof(__u64));
+	spare.routes = malloc(16 * sizeof(struct ks_route));
+	spare.cap = 16;
+	spare.n = 3;
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, 8, &s, &ops), 0);
+	assert_ptr_equal(cur.keys, kbuf);
+	assert_int_equal(cur.n, 8);
+	assert_int_equal(cur.cap, 16);
+	ks_route_ops_free(&ops);
+	/* ...a small one is replaced. */
+	ks_route_table_free(&spare);
+	spare.keys = malloc(4 * sizeof(__u64));
+	spare.routes = malloc(4 * sizeof(struct ks_route));
+	spare.cap = 4;
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, 7, &s, &ops), 0);
+	assert_int_equal(cur.cap, 7);
+	assert_int_equal(cur.n, 7);
+	assert_true(cur.keys[6] == keys[6]);
+	assert_ptr_equal(spare.keys, kbuf);
+	ks_route_ops_free(&ops);
+	ks_route_table_free(&cur);
+	ks_route_table_free(&spare);
 	ks_slots_fini(&s);
 }
 
 static void test_diff_rejects_unsorted(void **state)
 {
 	struct ks_slots s;
-	struct ks_route_table empty = {0}, next;
+	struct ks_route_table cur = {0}, spare = {0};
 	struct ks_route_ops ops;
 	__u64 keys[3] = {1, 3, 3};
 	struct ks_route routes[3] = {mk_route(0), mk_route(0), mk_route(0)};
 
 	(void)state;
 	assert_int_equal(ks_slots_init(&s, 10, false), 0);
-	assert_int_equal(ks_route_diff(&empty, keys, routes, 3, &s, &next, &ops), -EINVAL);
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, 3, &s, &ops), -EINVAL);
 	keys[2] = 2;
-	assert_int_equal(ks_route_diff(&empty, keys, routes, 3, &s, &next, &ops), -EINVAL);
+	assert_int_equal(ks_route_diff(&cur, &spare, keys, routes, 3, &s, &ops), -EINVAL);
 	assert_int_equal(s.n_free, 9); /* nothing handed out */
+	assert_int_equal(cur.n, 0);
+	ks_route_table_free(&spare);
 	ks_slots_fini(&s);
 }
 
@@ -235,6 +290,7 @@ int main(void)
 	    cmocka_unit_test(test_diff_from_empty),
 	    cmocka_unit_test(test_diff_one_key_change),
 	    cmocka_unit_test(test_diff_overflow_moves_out),
+	    cmocka_unit_test(test_diff_reuses_buffers),
 	    cmocka_unit_test(test_diff_rejects_unsorted),
 	    cmocka_unit_test(test_sort),
 	};
