@@ -16,7 +16,10 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 OPTFLAGS ?= -O2
 WARNINGS := -Wall -Wextra -Werror
-CPPFLAGS_KS := -Iinclude -Ictl -I$(BUILD)/bpf -D_GNU_SOURCE
+# Where installed programs find BPF objects (make install sets /usr/lib/keysteer).
+KS_BPF_DIR ?= $(BUILD)/bpf
+CPPFLAGS_KS := -Iinclude -Ictl -I$(BUILD)/bpf -D_GNU_SOURCE -DKS_BPF_DIR='"$(KS_BPF_DIR)"'
+
 CFLAGS_KS := -std=gnu11 -g $(OPTFLAGS) $(WARNINGS) $(CPPFLAGS_KS) -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS_SAN := -std=gnu11 -g -O1 $(WARNINGS) $(CPPFLAGS_KS) $(SAN_FLAGS) -MMD -MP

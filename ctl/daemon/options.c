@@ -10,10 +10,11 @@
 
 #include "ctlsock/ctlsock.h"
 
-/* Installed by `make install`; the build tree's build/bpf/ks_router.bpf.o otherwise. */
-#ifndef KSD_DEFAULT_ROUTER_OBJ
-#define KSD_DEFAULT_ROUTER_OBJ "build/bpf/ks_router.bpf.o"
+/* KS_BPF_DIR: /usr/lib/keysteer when built by `make install`, else the build tree. */
+#ifndef KS_BPF_DIR
+#define KS_BPF_DIR "build/bpf"
 #endif
+#define KSD_DEFAULT_ROUTER_OBJ KS_BPF_DIR "/ks_router.bpf.o"
 
 enum opt_kind { OPT_STRING, OPT_INT, OPT_FLAG, OPT_IFACE };
 
