@@ -131,9 +131,15 @@ int ks_backend_reclaim(struct ks_backend *b, struct ks_reclaim_stats *st)
 
 static void add_tx_port(struct ks_backend *b, __u32 ifindex)
 {
-	/* A devmap entry exists for redirect; XDP_TX needs none. Best effort. */
-	if (ifindex)
-		bpf_map_update_elem(b->m.tx_ports, &ifindex, &ifindex, BPF_ANY);
+	/* A devmap entry is needed for redirect (XDP_TX needs none). Best effort. */
+	if (!ifindex)
+		return;
+	for (__u32 i = 0; i < b->n_tx_known; i++)
+		if (b->tx_known[i] == ifindex)
+			return;
+	if (bpf_map_update_elem(b->m.tx_ports, &ifindex, &ifindex, BPF_ANY) == 0 &&
+	    b->n_tx_known < KS_TX_KNOWN)
+		b->tx_known[b->n_tx_known++] = ifindex;
 }
 
 static void nh_into_shard(struct ks_shard *s, const struct ks_nexthop *nh)
@@ -412,9 +418,9 @@ int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct k
 		return err;
 	}
 
+	/* Also for unresolved next hops: the router's FIB fallback redirects there too. */
 	for (__u32 id = 0; id < KS_MAX_SHARDS; id++)
-		if (b->shards[id].nh_valid)
-			add_tx_port(b, b->shards[id].ifindex);
+		add_tx_port(b, b->shards[id].ifindex);
 	b->n_shards = c->n_shards;
 	b->n_listeners = c->n_listeners;
 	memcpy(b->listener_keys, pl.lkeys, sizeof(b->listener_keys));
@@ -489,8 +495,7 @@ int ks_backend_set_nexthops(struct ks_backend *b, const struct ks_nh_target *t,
 	memcpy(b->shards, next, KS_MAX_SHARDS * sizeof(*next));
 	free(next);
 	for (__u32 i = 0; i < n_ids; i++)
-		if (b->shards[ids[i]].nh_valid)
-			add_tx_port(b, b->shards[ids[i]].ifindex);
+		add_tx_port(b, b->shards[ids[i]].ifindex);
 	err = ks_backend_write_gen(b, inactive, &calls);
 	if (!err)
 		err = ks_backend_flip(b, inactive);

@@ -47,6 +47,11 @@ struct ks_backend {
 
 	struct ks_slots slots;
 	struct ks_pending pending;
+
+	/* Egress interfaces already put in ks_tx_ports (saves a syscall per shard). */
+#define KS_TX_KNOWN 64
+	__u32 n_tx_known;
+	__u32 tx_known[KS_TX_KNOWN];
 };
 
 void ks_backend_seterr(struct ks_backend *b, const char *fmt, ...)

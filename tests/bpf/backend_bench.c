@@ -165,6 +165,7 @@ int main(void)
 		ks_backend_close(b);
 	}
 	one_key(100000, 200);
+	one_key(1000000, 50);
 	ks_pin_purge(ROOT);
 	return 0;
 }
