@@ -51,6 +51,11 @@
 #define PRIMARY_IP "10.62.0.1"
 #define SHADOW_IP  "10.62.0.2"
 #define OUTER_SRC  "10.62.0.254"
+#define CLIENT6	   "fd00:61::2"
+#define LISTEN6	   "fd00:61::1"
+#define PRIMARY6   "fd00:62::1"
+#define SHADOW6	   "fd00:62::2"
+#define OUTER6	   "fd00:62::fe"
 #define KEY	   0x1122334455667788ULL
 #define SLOT	   3
 #define GUE_PORT   6080
@@ -230,6 +235,30 @@ static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_ste
 	put("ks_active", &zero, &act);
 }
 
+/* IPv6: a v6 listener beside the v4 one; shards 0 and 1 become IPv6 GUE shards. */
+static void write_tables6(void)
+{
+	__u32 zero = 0, one = 1;
+	struct ks_listener_key lk;
+	struct ks_listener l = {.id = 1};
+	struct ks_shard s0 = shard(PRIMARY_IP, KS_STEER_GUE), s1 = shard(SHADOW_IP, KS_STEER_GUE);
+
+	write_tables(KS_WEIGHT_BUCKETS, KS_STEER_GUE, KS_STEER_GUE);
+	memset(&lk, 0, sizeof(lk));
+	inet_pton(AF_INET6, LISTEN6, lk.addr.w);
+	lk.port = htons(LISTEN_PT);
+	lk.proto = IPPROTO_UDP;
+	lk.family = KS_AF_INET6;
+	put("ks_listeners", &lk, &l);
+	s0.family = s1.family = KS_AF_INET6;
+	inet_pton(AF_INET6, PRIMARY6, s0.vip.w);
+	inet_pton(AF_INET6, SHADOW6, s1.vip.w);
+	inet_pton(AF_INET6, OUTER6, s0.src.w);
+	inet_pton(AF_INET6, OUTER6, s1.src.w);
+	put("ks_shards", &zero, &s0);
+	put("ks_shards", &one, &s1);
+}
+
 /* A client frame: Ethernet, IPv4, UDP (checksummed), routing header, payload. */
 static size_t client_frame(__u8 *f, __u16 sport, __u8 seed)
 {
@@ -269,6 +298,45 @@ static size_t client_frame(__u8 *f, __u16 sport, __u8 seed)
 	return 14 + 20 + udp_len;
 }
 
+/* The same over IPv6. */
+static size_t client_frame6(__u8 *f, __u16 sport, __u8 seed)
+{
+	__u8 *ip = f + 14, *udp = ip + 40, *hdr = udp + 8;
+	size_t udp_len = 8 + KS_HDR_LEN + PAYLOAD;
+	__u64 key_be = __builtin_bswap64(KEY);
+	__u16 v;
+
+	memcpy(f, mac_r0, 6);
+	memcpy(f + 6, mac_c0, 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	ip[1] = 0x0a; /* some traffic class and flow label bits */
+	ip[3] = seed;
+	v = htons((__u16)udp_len);
+	memcpy(ip + 4, &v, 2);
+	ip[6] = IPPROTO_UDP;
+	ip[7] = 64;
+	inet_pton(AF_INET6, CLIENT6, ip + 8);
+	inet_pton(AF_INET6, LISTEN6, ip + 24);
+	v = htons(sport);
+	memcpy(udp, &v, 2);
+	v = htons(LISTEN_PT);
+	memcpy(udp + 2, &v, 2);
+	v = htons((__u16)udp_len);
+	memcpy(udp + 4, &v, 2);
+	memset(udp + 6, 0, 2);
+	hdr[0] = 0x4b, hdr[1] = 0x53, hdr[2] = 1, hdr[3] = 0;
+	memcpy(hdr + 4, &key_be, 8);
+	memset(hdr + 12, 0, 4);
+	for (int i = 0; i < PAYLOAD; i++)
+		hdr[KS_HDR_LEN + i] = (__u8)(seed + i * 5);
+	v = htons(rfc1071_finish(rfc1071_add(
+	    rfc1071_pseudo(6, ip + 8, ip + 24, IPPROTO_UDP, (uint32_t)udp_len), udp, udp_len)));
+	memcpy(udp + 6, &v, 2);
+	return 14 + 40 + udp_len;
+}
+
 static void send_frame(const __u8 *f, size_t len)
 {
 	assert_int_equal(send(tx_fd, f, len, 0), (ssize_t)len);
@@ -287,18 +355,19 @@ struct tally {
 
 static void classify(struct tally *t, const __u8 *f, size_t len)
 {
-	char dst[INET_ADDRSTRLEN];
-
-	if (len < 34 || f[12] != 0x08 || f[13] != 0x00) {
-		t->other++;
-		return;
-	}
-	inet_ntop(AF_INET, f + 30, dst, sizeof(dst));
+	char dst[INET6_ADDRSTRLEN];
 	struct seen *s = NULL;
-	if (!strcmp(dst, PRIMARY_IP)) {
+
+	if (len >= 54 && f[12] == 0x86 && f[13] == 0xdd)
+		inet_ntop(AF_INET6, f + 38, dst, sizeof(dst));
+	else if (len >= 34 && f[12] == 0x08 && f[13] == 0x00)
+		inet_ntop(AF_INET, f + 30, dst, sizeof(dst));
+	else
+		dst[0] = 0;
+	if (!strcmp(dst, PRIMARY_IP) || !strcmp(dst, PRIMARY6)) {
 		t->primary++;
 		s = &t->last_primary;
-	} else if (!strcmp(dst, SHADOW_IP)) {
+	} else if (!strcmp(dst, SHADOW_IP) || !strcmp(dst, SHADOW6)) {
 		t->shadow++;
 		s = &t->last_shadow;
 	} else {
@@ -510,6 +579,65 @@ static void test_unresolved_next_hop(void **state)
 	assert_memory_equal(t.last_primary.frame + 14 + 20 + 8 + 4, f + 14, len - 14);
 }
 
+/* The primary's next hop unresolved: it is left to the kernel, counted. */
+static void test_unresolved_primary(void **state)
+{
+	__u8 f[256];
+	size_t len;
+	struct tally t;
+	__u32 zero = 0;
+	struct ks_shard s0;
+	__u64 no_nh = reason_packets(KS_R_NO_NEXTHOP), s0_before = shard_packets(0);
+
+	(void)state;
+	write_tables(KS_WEIGHT_BUCKETS, KS_STEER_GUE, KS_STEER_GUE);
+	s0 = shard(PRIMARY_IP, KS_STEER_GUE);
+	s0.nh_valid = 0;
+	put("ks_shards", &zero, &s0);
+	memset(&t, 0, sizeof(t));
+	len = client_frame(f, 30002, 4);
+	send_frame(f, len);
+	drain(&t, 200, 100);
+	assert_int_equal(t.shadow, 1);
+	assert_int_equal(t.primary, 0);
+	assert_int_equal(reason_packets(KS_R_NO_NEXTHOP) - no_nh, 1);
+	assert_int_equal(shard_packets(0) - s0_before, 0);
+}
+
+/* IPv6 over IPv6 GUE: the outer UDP checksum (built from the inner one) verifies. */
+static void test_ipv6_gue(void **state)
+{
+	__u8 f[256];
+	size_t len;
+	struct tally t;
+	const __u8 *o, *in;
+	enum { OUTER = 14 + 40 + 8 + 4 };
+
+	(void)state;
+	write_tables6();
+	memset(&t, 0, sizeof(t));
+	len = client_frame6(f, 30003, 5);
+	send_frame(f, len);
+	drain(&t, 200, 100);
+	assert_int_equal(t.primary, 1);
+	assert_int_equal(t.shadow, 1);
+	for (int leg = 0; leg < 2; leg++) {
+		const struct seen *s = leg ? &t.last_shadow : &t.last_primary;
+
+		assert_int_equal(s->len, OUTER + len - 14);
+		o = s->frame + 14;
+		in = s->frame + OUTER;
+		assert_int_equal(o[6], IPPROTO_UDP);
+		assert_int_equal((o[40 + 2] << 8) | o[40 + 3], GUE_PORT);
+		assert_int_equal(o[40 + 8 + 1], 41); /* GUE proto_ctype: IPv6 */
+		assert_true(rfc1071_l4_ok(6, o + 8, o + 24, IPPROTO_UDP, o + 40, s->len - 14 - 40));
+		assert_true(rfc1071_l4_ok(6, in + 8, in + 24, IPPROTO_UDP, in + 40, len - 14 - 40));
+		assert_int_equal(in[40 + 8 + 3], leg ? KS_F_SHADOW : 0);
+		assert_memory_equal(in + 40 + 8 + 4, f + 14 + 40 + 8 + 4, KS_HDR_LEN - 4 + PAYLOAD);
+	}
+	assert_memory_equal(t.last_primary.frame + OUTER, f + 14, len - 14);
+}
+
 /* Sampled per flow: about `percent` of distinct flows are copied. */
 static void test_percent_sampled(void **state)
 {
@@ -547,6 +675,8 @@ int main(void)
 	    cmocka_unit_test(test_every_packet_copied_to_shadow),
 	    cmocka_unit_test(test_nat_primary_and_copy),
 	    cmocka_unit_test(test_unresolved_next_hop),
+	    cmocka_unit_test(test_unresolved_primary),
+	    cmocka_unit_test(test_ipv6_gue),
 	    cmocka_unit_test(test_percent_sampled),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
