@@ -53,8 +53,9 @@ void ks_nh_close(struct ks_nh_resolver *r);
  * Replace the tracked set (duplicates allowed). New addresses are resolved at
  * once (synchronously: a route lookup and a neighbour lookup each); a missing
  * neighbour is asked for (the kernel sends ARP / neighbour solicitation) and
- * reported valid later, from an event. Reports no changes itself: the caller
- * reads ks_nh_get() for the addresses it just asked for. 0 or -errno.
+ * reported valid later, from an event. New addresses' first results are not
+ * reported (the caller reads them with ks_nh_get()); pending changes of
+ * addresses tracked before are. 0 or -errno.
  */
 int ks_nh_track(struct ks_nh_resolver *r, const struct ks_nh_target *t, size_t n);
 

@@ -27,6 +27,7 @@ struct tracked {
 	struct ks_addr via;
 	bool dirty;
 	bool asked; /* resolution requested since the last refresh */
+	bool quiet; /* just added: its first result is read, not reported */
 };
 
 struct ks_nh_resolver {
@@ -128,9 +129,11 @@ static int settle(struct ks_nh_resolver *r, bool report)
 			continue;
 		tr->nh = nh;
 		changes++;
-		if (report && r->on_change)
+		if (report && !tr->quiet && r->on_change)
 			r->on_change(r->ctx, &tr->t, &tr->nh);
 	}
+	for (size_t i = 0; i < r->n; i++)
+		r->t[i].quiet = false;
 	r->all_dirty = false;
 	return changes;
 }
@@ -261,6 +264,7 @@ int ks_nh_track(struct ks_nh_resolver *r, const struct ks_nh_target *t, size_t n
 		} else {
 			next[m].t = t[i];
 			next[m].dirty = true;
+			next[m].quiet = true;
 		}
 		m++;
 	}
@@ -268,7 +272,12 @@ int ks_nh_track(struct ks_nh_resolver *r, const struct ks_nh_target *t, size_t n
 	r->t = next;
 	r->n = m;
 	r->cap = n;
-	err = settle(r, false);
+	/*
+	 * Addresses tracked before report their changes as usual (a change
+	 * absorbed silently here would never reach the maps if the apply that
+	 * follows failed); new ones are read by the caller.
+	 */
+	err = settle(r, true);
 	return err < 0 ? err : 0;
 }
 
