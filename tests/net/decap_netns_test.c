@@ -95,8 +95,7 @@ static int group_setup(void **state)
 	    ks_sh("ip addr add 203.0.113.10/32 dev lo") ||
 	    ks_sh("ip -6 addr add 2001:db8:ee00::a/128 dev lo nodad") ||
 	    /* Inner sources are remote clients with no route back: no reverse-path check. */
-	    ks_sh("sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 "
-		  "net.ipv4.conf.%s.rp_filter=0",
+	    ks_sh("for c in all default %s; do echo 0 >/proc/sys/net/ipv4/conf/$c/rp_filter; done",
 		  ifb))
 		return -1;
 
