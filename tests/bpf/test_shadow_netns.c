@@ -95,6 +95,41 @@ static int packet_socket(const char *ifname, int rcvbuf)
 	return fd;
 }
 
+/* Run time of a pinned program per run, from the kernel's BPF stats (0 when off). */
+static double ns_per_run(const char *pin, __u64 *runs)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), ROOT "/%s", pin);
+	fd = bpf_obj_get(path);
+	memset(&info, 0, sizeof(info));
+	*runs = 0;
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		*runs = info.run_cnt;
+	close(fd);
+	return info.run_cnt ? (double)info.run_time_ns / (double)info.run_cnt : 0;
+}
+
+/* Sizes of the loaded tc program, for docs/shadow.md. */
+static void print_prog_figures(void)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(ROOT "/" KS_SHADOW_PIN_NAME);
+
+	memset(&info, 0, sizeof(info));
+	if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		printf("# ks_shadow_tc: %u insns verified, %u bytes xlated, %u bytes JITed\n",
+		       info.verified_insns, info.xlated_prog_len, info.jited_prog_len);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int group_setup(void **state)
 {
 	struct ks_loader_opts lo = {
@@ -135,6 +170,7 @@ static int group_setup(void **state)
 		return -1;
 	}
 	ks_router_close(r);
+	print_prog_figures();
 	tx_fd = packet_socket(if_c0, 0);
 	rx_fd = packet_socket(if_s1, 64 << 20);
 	if (tx_fd < 0 || rx_fd < 0) {
@@ -646,7 +682,10 @@ static void test_percent_sampled(void **state)
 	struct tally t;
 	enum { FLOWS = 4000, PERCENT = 10 };
 	double rate;
-	__u64 asked = reason_packets(KS_R_SHADOW_COPY), s1_before = shard_packets(1);
+	__u64 asked = reason_packets(KS_R_SHADOW_COPY), s1_before = shard_packets(1), runs;
+	/* Run-time statistics while the fd is open (figures only, not asserted). */
+	int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	double tc_ns, xdp_ns;
 
 	(void)state;
 	write_tables(PERCENT * KS_WEIGHT_BUCKETS / 100, KS_STEER_GUE, KS_STEER_GUE);
@@ -658,6 +697,13 @@ static void test_percent_sampled(void **state)
 			drain(&t, 1, 64);
 	}
 	drain(&t, 300, 4 * FLOWS);
+	tc_ns = ns_per_run(KS_SHADOW_PIN_NAME, &runs);
+	printf("# tc ks_shadow_tc: %.0f ns per run over %llu runs (each a copy + a primary)\n",
+	       tc_ns, (unsigned long long)runs);
+	xdp_ns = ns_per_run(KS_PROG_PIN_NAME, &runs);
+	printf("# xdp router: %.0f ns per run over %llu runs\n", xdp_ns, (unsigned long long)runs);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	print_reasons("percent");
 	printf("# primaries %u, copies %u, other %u\n", t.primary, t.shadow, t.other);
 	assert_int_equal(t.primary, FLOWS);
