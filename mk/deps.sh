@@ -8,7 +8,7 @@ PACKAGES=(
 	libbpf-dev bpftool libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libjansson-dev libcmocka-dev liburing-dev libnats-dev nats-server
 	libmicrohttpd-dev libpcap-dev libnl-3-dev libnl-route-3-dev
-	iproute2 ethtool iputils-ping tcpdump
+	iproute2 ethtool iputils-ping tcpdump procps util-linux python3
 	python3-jsonschema
 	jq curl
 	nftables haproxy wrk gnuplot-nox vagrant
