@@ -13,24 +13,16 @@ KSD_SRCS := ctl/daemon/loop.c ctl/daemon/log.c ctl/daemon/options.c ctl/daemon/a
 	ctl/daemon/incremental.c ctl/daemon/index_worker.c \
 	ctl/ctlsock/ctlsock.c
 KSD_LIBS := -luring -lnats -lmicrohttpd -ljansson -lpthread
-# The BPF data plane needs the table backend, the loader and the next-hop
-# resolver; without them in the tree keysteerd is built for --no-dataplane only.
-KSD_BACKEND_HDRS := ctl/backend/backend.h ctl/backend/loader.h ctl/backend/counters.h \
-	ctl/backend/nh_glue.h ctl/nexthop/nexthop.h
-ifeq ($(words $(wildcard $(KSD_BACKEND_HDRS))),$(words $(KSD_BACKEND_HDRS)))
+# The BPF data plane: the table backend, the loader (with the tc shadow
+# program's attach code) and the next-hop resolver.
 KSD_BPF_SRCS := ctl/daemon/dp_bpf.c ctl/daemon/dp_loader.c
 KSD_DP_LIBS := -lbpf -lxdp -lelf -lz -lnl-route-3 -lnl-3
 ksd_dp_lib_srcs = $(ksd_backend_srcs) $(ksd_nexthop_srcs)
-else
-KSD_BPF_SRCS := ctl/daemon/dp_bpf_none.c
-KSD_DP_LIBS :=
-ksd_dp_lib_srcs =
-endif
 KSD_NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
 
 ksd_rules_srcs = $(or $(KS_RULES_SRCS),$(wildcard ctl/rules/*.c))
-ksd_backend_srcs = $(or $(KS_BACKEND_SRCS),$(wildcard ctl/backend/*.c))
-ksd_nexthop_srcs = $(or $(KS_NEXTHOP_SRCS),$(wildcard ctl/nexthop/*.c))
+ksd_backend_srcs = $(KS_BACKEND_SRCS)
+ksd_nexthop_srcs = $(KS_NEXTHOP_SRCS)
 ksd_lib_srcs = $(ksd_rules_srcs) $(ksd_dp_lib_srcs)
 ksd_libs = $(KSD_LIBS) $(KSD_DP_LIBS) $(KS_RULES_LIBS)
 ksd_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -11,11 +11,13 @@ KS_INSTALL_BUILD := $(BUILD)/install
 install:
 	@$(MAKE) --no-print-directory BUILD=$(KS_INSTALL_BUILD) KS_BPF_DIR=$(KS_LIBDIR) \
 		$(KS_INSTALL_BUILD)/keysteer $(KS_INSTALL_BUILD)/keysteerd \
-		$(KS_INSTALL_BUILD)/bpf/ks_router.bpf.o $(KS_INSTALL_BUILD)/bpf/ks_decap.bpf.o
+		$(KS_INSTALL_BUILD)/bpf/ks_router.bpf.o $(KS_INSTALL_BUILD)/bpf/ks_decap.bpf.o \
+		$(KS_INSTALL_BUILD)/bpf/ks_shadow.bpf.o
 	install -D -m 0755 $(KS_INSTALL_BUILD)/keysteer $(DESTDIR)$(PREFIX)/bin/keysteer
 	install -D -m 0755 $(KS_INSTALL_BUILD)/keysteerd $(DESTDIR)$(PREFIX)/sbin/keysteerd
 	install -D -m 0644 $(KS_INSTALL_BUILD)/bpf/ks_router.bpf.o $(DESTDIR)$(KS_LIBDIR)/ks_router.bpf.o
 	install -D -m 0644 $(KS_INSTALL_BUILD)/bpf/ks_decap.bpf.o $(DESTDIR)$(KS_LIBDIR)/ks_decap.bpf.o
+	install -D -m 0644 $(KS_INSTALL_BUILD)/bpf/ks_shadow.bpf.o $(DESTDIR)$(KS_LIBDIR)/ks_shadow.bpf.o
 	install -D -m 0644 packaging/keysteerd.service $(DESTDIR)/lib/systemd/system/keysteerd.service
 	install -D -m 0644 packaging/keysteerd.conf.example \
 		$(DESTDIR)/etc/keysteer/keysteerd.conf.example

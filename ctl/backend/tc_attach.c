@@ -118,3 +118,15 @@ int ks_tc_unpin(const char *pin_root)
 		return err;
 	return unlink(pin) && errno != ENOENT ? -errno : 0;
 }
+
+char *ks_shadow_obj_beside(const char *router_obj)
+{
+	const char *slash = strrchr(router_obj, '/');
+	char *path = NULL;
+
+	if (!slash)
+		return strdup("ks_shadow.bpf.o");
+	if (asprintf(&path, "%.*s/ks_shadow.bpf.o", (int)(slash - router_obj), router_obj) < 0)
+		return NULL;
+	return path;
+}

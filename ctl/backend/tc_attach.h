@@ -34,6 +34,9 @@ int ks_tc_attach(const struct ks_tc_opts *o, const char *ifname, char *msg, size
 /* Remove keysteer's filter from ifname's ingress (the qdisc stays). 0 or -errno. */
 int ks_tc_detach(const char *ifname, char *msg, size_t msglen);
 
+/* DIR/ks_shadow.bpf.o for a router object DIR/ks_router.bpf.o (malloc'd; NULL on ENOMEM). */
+char *ks_shadow_obj_beside(const char *router_obj);
+
 /* Remove the pinned program (after detaching everywhere). 0 or -errno. */
 int ks_tc_unpin(const char *pin_root);
 

@@ -5,10 +5,13 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "backend/loader.h"
 #include "backend/maps.h"
+#include "backend/tc_attach.h"
 #include "cli/cli.h"
 #include "cli/cmd_bpf.h"
 #include "cli/cmd_opts.h"
@@ -36,6 +39,34 @@ static const struct ks_cmd_spec attach_spec = {
     "--reload the object is loaded again and replaces the running program on each\n"
     "interface in one atomic step. A program that is not keysteer's is never replaced.",
     attach_opts, A_N};
+
+/*
+ * The tc half of shadow copies, from ks_shadow.bpf.o beside the router's
+ * object. A router object without one (a test stand-in) gets a warning:
+ * sampled packets would then go up the host stack unsteered.
+ */
+static int attach_shadow(const char *root, const char *router_obj, const char *ifname)
+{
+	char *obj = ks_shadow_obj_beside(router_obj);
+	char msg[512] = "";
+	int err = 0;
+
+	if (!obj) {
+		ks_opts_error(&attach_spec, "out of memory");
+		return -ENOMEM;
+	}
+	if (access(obj, R_OK) != 0) {
+		fprintf(stderr, "keysteer attach: warning: %s: %s; no shadow copies on %s\n", obj,
+			strerror(errno), ifname);
+	} else if ((err = ks_tc_attach(&(struct ks_tc_opts){.pin_root = root, .obj_path = obj},
+				       ifname, msg, sizeof(msg)))) {
+		ks_opts_error(&attach_spec, "shadow copies (tc) on %s: %s", ifname, msg);
+	} else {
+		printf("%s: shadow copies attached (tc ingress)\n", ifname);
+	}
+	free(obj);
+	return err;
+}
 
 int ks_cmd_attach(int argc, char **argv)
 {
@@ -106,6 +137,10 @@ int ks_cmd_attach(int argc, char **argv)
 		}
 		printf("%s: program %u attached (%s)\n", v[A_IFACE].v[i], ks_router_prog_id(r),
 		       ks_xdp_mode_name(mode));
+		err = attach_shadow(ks_opt_str(&attach_spec, v, A_ROOT),
+				    ks_opt_str(&attach_spec, v, A_OBJ), v[A_IFACE].v[i]);
+		if (err)
+			break;
 	}
 	ks_router_close(r);
 	return err ? KS_EXIT_FAIL : KS_EXIT_OK;
@@ -141,6 +176,8 @@ int ks_cmd_bpf_detach(int argc, char **argv)
 	if (v[D_IFACE].n && ks_opt_flag(v, D_PURGE))
 		return ks_opts_usage_error(&detach_spec, "--purge detaches everything: no --iface");
 	for (int i = 0; i < v[D_IFACE].n && !err; i++) {
+		ks_tc_detach(v[D_IFACE].v[i], msg, sizeof(msg)); /* none there is fine */
+		msg[0] = 0;
 		err = ks_router_detach(root, v[D_IFACE].v[i], msg, sizeof(msg));
 		if (!err)
 			printf("%s: detached\n", v[D_IFACE].v[i]);

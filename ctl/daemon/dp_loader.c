@@ -3,7 +3,9 @@
  * The router loader (ctl/backend/loader.h) as keysteerd uses it: re-adopt a
  * running data plane when every recorded interface still runs the pinned
  * program (a restart: no reload, no gap), otherwise load the object (maps
- * pinned and reused) and attach it to each interface.
+ * pinned and reused) and attach it to each interface, with the tc program
+ * that makes shadow copies (ctl/backend/tc_attach.h) beside it: both or
+ * neither, since XDP alone would leave sampled packets to the host stack.
  */
 #include "daemon/dp_loader.h"
 
@@ -13,11 +15,15 @@
 #include <string.h>
 
 #include "backend/loader.h"
+#include "backend/tc_attach.h"
 #include "daemon/log.h"
 
 struct ksd_loader {
 	struct ks_router *r;
 	char *pin_root;
+	char *shadow_obj;
+	int n_ifaces;
+	char **ifaces; /* where the shadow program was attached */
 };
 
 struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, size_t errlen)
@@ -32,6 +38,12 @@ struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, si
 		return NULL;
 	}
 	l->pin_root = strdup(cfg->pin_root);
+	l->shadow_obj = ks_shadow_obj_beside(cfg->bpf_obj);
+	l->ifaces = calloc((size_t)cfg->n_ifaces + 1, sizeof(*l->ifaces));
+	if (!l->pin_root || !l->shadow_obj || !l->ifaces) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (ks_xdp_mode_parse(cfg->xdp_mode, &mode) < 0) {
 		snprintf(err, errlen, "unknown XDP mode '%s'", cfg->xdp_mode);
 		goto fail;
@@ -76,6 +88,16 @@ struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, si
 			goto fail;
 		}
 		ks_info("router attached to %s (%s)", cfg->ifaces[i], ks_xdp_mode_name(mode));
+		rc = ks_tc_attach(
+		    &(struct ks_tc_opts){.pin_root = cfg->pin_root, .obj_path = l->shadow_obj},
+		    cfg->ifaces[i], msg, sizeof(msg));
+		if (rc < 0) {
+			snprintf(err, errlen, "attaching shadow copies (tc) to %s: %s",
+				 cfg->ifaces[i], msg);
+			goto fail;
+		}
+		ks_info("shadow copies (tc ingress) attached to %s", cfg->ifaces[i]);
+		l->ifaces[l->n_ifaces++] = strdup(cfg->ifaces[i]);
 	}
 	return l;
 fail:
@@ -86,10 +108,19 @@ fail:
 int ksd_loader_detach(struct ksd_loader *l, char *err, size_t errlen)
 {
 	char msg[512] = "";
-	int rc = ks_router_detach_all(l->pin_root, true, msg, sizeof(msg));
-	if (rc < 0)
+	int rc;
+
+	for (int i = 0; i < l->n_ifaces; i++)
+		if (ks_tc_detach(l->ifaces[i], msg, sizeof(msg)) < 0)
+			ks_warn("detaching shadow copies (tc) from %s: %s", l->ifaces[i], msg);
+	rc = ks_router_detach_all(l->pin_root, true, msg, sizeof(msg));
+	if (rc < 0) {
 		snprintf(err, errlen, "%s", msg);
-	return rc;
+		return rc;
+	}
+	if (ks_tc_unpin(l->pin_root) < 0)
+		ks_warn("removing the pinned shadow program under %s", l->pin_root);
+	return 0;
 }
 
 void ksd_loader_close(struct ksd_loader *l)
@@ -98,6 +129,10 @@ void ksd_loader_close(struct ksd_loader *l)
 		return;
 	if (l->r)
 		ks_router_close(l->r);
+	for (int i = 0; i < l->n_ifaces; i++)
+		free(l->ifaces[i]);
+	free(l->ifaces);
+	free(l->shadow_obj);
 	free(l->pin_root);
 	free(l);
 }

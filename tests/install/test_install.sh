@@ -7,7 +7,7 @@ trap 'rm -rf "$dest"' EXIT
 make --no-print-directory install DESTDIR="$dest" >/dev/null
 fail=0
 for f in usr/bin/keysteer usr/sbin/keysteerd usr/lib/keysteer/ks_router.bpf.o \
-	usr/lib/keysteer/ks_decap.bpf.o lib/systemd/system/keysteerd.service \
+	usr/lib/keysteer/ks_decap.bpf.o usr/lib/keysteer/ks_shadow.bpf.o lib/systemd/system/keysteerd.service \
 	etc/keysteer/keysteerd.conf etc/keysteer/keysteerd.conf.example \
 	usr/share/keysteer/keysteer-v1.schema.json usr/share/doc/keysteer/README.md; do
 	if [ -e "$dest/$f" ]; then echo "ok: /$f"; else echo "MISSING: /$f"; fail=1; fi
