@@ -33,6 +33,19 @@ struct ks_dp_lcore_stats {
 
 struct ks_dp_app;
 
+/* A burst on its way through the worker's pipeline (worker.c). */
+struct ks_dp_stage {
+	uint16_t n;
+	uint32_t has_key; /* bit i: keys[i] holds frame i's routing key (a peek) */
+	struct rte_mbuf *m[KS_DP_BURST];
+	uint64_t keys[KS_DP_BURST];
+};
+
+struct ks_dp_pipe {
+	uint32_t head;
+	struct ks_dp_stage s[3];
+};
+
 /* A worker lcore's context. Everything the packet path touches, in one place. */
 struct ks_dp_lcore {
 	struct ks_dp_app *app;
@@ -55,6 +68,7 @@ struct ks_dp_lcore {
 	struct rte_mbuf *tx[RTE_MAX_ETHPORTS][KS_DP_BURST * 2];
 	uint16_t n_free;
 	struct rte_mbuf *to_free[KS_DP_BURST * 2];
+	struct ks_dp_pipe pipe[KS_DP_MAX_RXQ];
 
 	/* Copies out of the shared connection/NAT tables for the packet in hand. */
 	struct ks_flow flow;

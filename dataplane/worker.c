@@ -83,40 +83,50 @@ static inline void to_free(struct ks_dp_lcore *lc, struct rte_mbuf *m)
 	lc->to_free[lc->n_free++] = m;
 }
 
-static void handle_burst(struct ks_dp_lcore *lc, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+/* Stage 1 of a burst: prefetch frame heads, then each keyed frame's route slot. */
+static void stage_routes(struct ks_dp_lcore *lc, struct ks_dp_stage *st)
 {
-	struct ks_dp_app *app = lc->app;
-	struct ks_dp_pkt ctx = {.lc = lc, .in_port = port};
-
-	uint64_t keys[KS_DP_BURST];
-	uint32_t has_key = 0;
-
-	/*
-	 * Three passes of hints so that the misses of a burst overlap: frame
-	 * heads, then each keyed frame's route slot, then (the route line has
-	 * arrived by now) its key counters.
-	 */
-	for (uint16_t i = 0; i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++)
-		if (peek_key(pkts[i], &keys[i])) {
-			rte_prefetch0(ks_shm_route_home(&lc->view, lc->gen, keys[i]));
-			has_key |= 1u << i;
+	st->has_key = 0;
+	for (uint16_t i = 0; i < st->n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(st->m[i], void *));
+	for (uint16_t i = 0; i < st->n; i++)
+		if (peek_key(st->m[i], &st->keys[i])) {
+			rte_prefetch0(ks_shm_route_home(&lc->view, lc->gen, st->keys[i]));
+			st->has_key |= 1u << i;
 		}
-	for (uint16_t i = 0; i < n; i++)
-		if (has_key & (1u << i)) {
-			const struct ks_route *r = ks_shm_route_lookup(&lc->view, lc->gen, keys[i]);
+}
+
+/*
+ * Stage 2, a burst later (the route lines have arrived): prefetch each
+ * route's key counters and the line in front of the frame, where the outer
+ * headers go.
+ */
+static void stage_counters(struct ks_dp_lcore *lc, struct ks_dp_stage *st)
+{
+	for (uint16_t i = 0; i < st->n; i++) {
+		if (st->has_key & (1u << i)) {
+			const struct ks_route *r =
+			    ks_shm_route_lookup(&lc->view, lc->gen, st->keys[i]);
 
 			if (r && r->stats_slot < lc->stats_slots) {
 				/* 88 bytes: may straddle two lines. */
 				__builtin_prefetch(&lc->keys[r->stats_slot].packets, 1, 3);
-				__builtin_prefetch(&lc->keys[r->stats_slot].shadow_packets, 1, 3);
+				__builtin_prefetch(&lc->keys[r->stats_slot].target_packets[7], 1,
+						   3);
 			}
-			/* The line in front of the frame, where the outer headers go. */
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], uint8_t *) - RTE_CACHE_LINE_SIZE);
 		}
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+		rte_prefetch0(rte_pktmbuf_mtod(st->m[i], uint8_t *) - RTE_CACHE_LINE_SIZE);
+	}
+}
+
+/* Stage 3, a burst later still: decide each frame and buffer it for its port. */
+static void stage_decide(struct ks_dp_lcore *lc, uint16_t port, struct ks_dp_stage *st)
+{
+	struct ks_dp_app *app = lc->app;
+	struct ks_dp_pkt ctx = {.lc = lc, .in_port = port};
+
+	for (uint16_t i = 0; i < st->n; i++) {
+		struct rte_mbuf *m = st->m[i];
 		int v;
 
 		if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m)) {
@@ -139,6 +149,56 @@ static void handle_burst(struct ks_dp_lcore *lc, uint16_t port, struct rte_mbuf 
 			to_free(lc, m);
 		}
 	}
+	st->n = 0;
+}
+
+static void flush_out(struct ks_dp_lcore *lc)
+{
+	struct ks_dp_app *app = lc->app;
+
+	for (uint16_t i = 0; i < app->n_ports; i++)
+		tx_flush(lc, app->port_ids[i]);
+	if (lc->n_free) {
+		rte_pktmbuf_free_bulk(lc->to_free, lc->n_free);
+		lc->n_free = 0;
+	}
+}
+
+/*
+ * One queue, one round. Bursts move through three stages a round apart
+ * (routes prefetched, counters prefetched, decided), so each stage's misses
+ * have a whole burst of work to arrive behind. When the queue runs dry the
+ * pipeline is drained at once: frames wait at most while traffic flows.
+ * Order within the queue is kept.
+ */
+static void poll_queue(struct ks_dp_lcore *lc, uint16_t q)
+{
+	struct ks_dp_app *app = lc->app;
+	struct ks_dp_pipe *pp = &lc->pipe[q];
+	uint16_t port = lc->rxq[q].port;
+	struct ks_dp_stage *fresh = &pp->s[pp->head % 3], *mid = &pp->s[(pp->head + 2) % 3],
+			   *old = &pp->s[(pp->head + 1) % 3];
+	uint16_t n = rte_eth_rx_burst(port, lc->rxq[q].queue, fresh->m, KS_DP_BURST);
+
+	fresh->n = n;
+	if (n) {
+		lc->st.rx += n;
+		lc->st.bursts++;
+		stage_routes(lc, fresh);
+		if (mid->n)
+			stage_counters(lc, mid);
+		if (old->n)
+			stage_decide(lc, port, old);
+		pp->head++;
+		if (app->stop_after)
+			__atomic_fetch_add(&app->rx_total, n, __ATOMIC_RELAXED);
+	} else if (old->n || mid->n) {
+		stage_decide(lc, port, old);
+		stage_decide(lc, port, mid);
+	} else {
+		return;
+	}
+	flush_out(lc);
 }
 
 int ks_dp_worker_main(void *arg)
@@ -146,32 +206,24 @@ int ks_dp_worker_main(void *arg)
 	struct ks_dp_lcore *lc = arg;
 	struct ks_dp_app *app = lc->app;
 	struct ks_shm_header *h = lc->view.h;
-	struct rte_mbuf *pkts[KS_DP_BURST];
 
 	ks_shm_reader_online(h, lc->reader);
 	while (!app->quit) {
 		lc->gen = ks_shm_view_gen(&lc->view);
-		for (uint16_t q = 0; q < lc->n_rxq; q++) {
-			uint16_t port = lc->rxq[q].port;
-			uint16_t n = rte_eth_rx_burst(port, lc->rxq[q].queue, pkts, KS_DP_BURST);
-
-			if (!n)
-				continue;
-			lc->st.rx += n;
-			lc->st.bursts++;
-			handle_burst(lc, port, pkts, n);
-			for (uint16_t i = 0; i < app->n_ports; i++)
-				tx_flush(lc, app->port_ids[i]);
-			if (lc->n_free) {
-				rte_pktmbuf_free_bulk(lc->to_free, lc->n_free);
-				lc->n_free = 0;
-			}
-			if (app->stop_after)
-				__atomic_fetch_add(&app->rx_total, n, __ATOMIC_RELAXED);
-		}
-		/* Between rounds nothing from the tables is held: a quiescent state. */
+		for (uint16_t q = 0; q < lc->n_rxq; q++)
+			poll_queue(lc, q);
+		/*
+		 * Between rounds nothing from the tables is held (frames in the
+		 * pipeline are not decided yet): a quiescent state.
+		 */
 		ks_shm_reader_quiescent(h, lc->reader);
 	}
+	/* Frames still in the pipeline go out before the ports stop. */
+	for (uint16_t q = 0; q < lc->n_rxq; q++) {
+		stage_decide(lc, lc->rxq[q].port, &lc->pipe[q].s[(lc->pipe[q].head + 1) % 3]);
+		stage_decide(lc, lc->rxq[q].port, &lc->pipe[q].s[(lc->pipe[q].head + 2) % 3]);
+	}
+	flush_out(lc);
 	ks_shm_reader_offline(h, lc->reader);
 	return 0;
 }
