@@ -5,6 +5,7 @@
  * readers of the counters sum the slots. Sums are read without a lock, so a
  * sum may miss the last few packets of a burst in flight, never more.
  */
+#include <keysteer/reason_names.h>
 #include "shmtable/shm_writer.h"
 
 #include <errno.h>
@@ -59,33 +60,7 @@ int ks_shm_read_keys(const struct ks_shm_header *h, struct ks_key_stats *out, __
 	return 0;
 }
 
-static const char *const reason_names[KS_R_MAX] = {
-    [KS_R_STEERED] = "steered",
-    [KS_R_NOT_LISTENER] = "not_listener",
-    [KS_R_NO_HEADER] = "no_header",
-    [KS_R_BAD_MAGIC] = "bad_magic",
-    [KS_R_BAD_VERSION] = "bad_version",
-    [KS_R_CLIENT_SHADOW] = "client_shadow",
-    [KS_R_UNKNOWN_KEY] = "unknown_key",
-    [KS_R_FRAGMENT] = "fragment",
-    [KS_R_V6_EXTHDR] = "v6_exthdr",
-    [KS_R_TTL] = "ttl",
-    [KS_R_MTU] = "mtu",
-    [KS_R_NO_NEXTHOP] = "no_nexthop",
-    [KS_R_MALFORMED] = "malformed",
-    [KS_R_TCP_NO_FLOW] = "tcp_no_flow",
-    [KS_R_SHADOW_COPY] = "shadow_copy",
-    [KS_R_NAT_REPLY] = "nat_reply",
-    [KS_R_NO_SHARD] = "no_shard",
-    [KS_R_DEFAULT_DROP] = "default_drop",
-    [KS_R_DEFAULT_PASS] = "default_pass",
-    [KS_R_NAT_FAMILY] = "nat_family",
-    [KS_R_NO_ROOM] = "no_room",
-};
-
 const char *ks_shm_reason_name(unsigned reason)
 {
-	if (reason >= KS_R_MAX || !reason_names[reason])
-		return "?";
-	return reason_names[reason];
+	return ks_reason_str(reason);
 }

@@ -147,7 +147,7 @@ struct ks_key_stats {
 
 /*
  * Why a packet was not steered (or what else happened to it). Indexes the
- * per-CPU ks_reason_stats array. Keep ks_reason_names() in step.
+ * per-CPU ks_reason_stats array. Keep keysteer/reason_names.h in step.
  */
 enum ks_reason {
 	KS_R_STEERED = 0,  /* steered to a shard (not an error) */
