@@ -51,7 +51,7 @@ struct ks_dp_lcore {
 	struct ks_dp_app *app;
 	struct ks_shm_view view;
 	struct ks_shm_counters *cnt;
-	struct ks_key_stats *keys;
+	struct ks_shm_key_slot *keys;
 	uint32_t stats_slots;
 	uint32_t reader; /* quiescent-state slot */
 	uint32_t gen;	 /* generation of the current burst */

@@ -160,7 +160,7 @@ KS_ALWAYS_INLINE void ks_sh_count(struct ks_dp_pkt *ctx, __u32 reason, __u32 byt
 KS_ALWAYS_INLINE void ks_sh_count_key(struct ks_dp_pkt *ctx, __u32 slot, __u32 target, __u32 bytes,
 				      int shadow)
 {
-	struct ks_key_stats *k;
+	struct ks_shm_key_slot *k;
 
 	if (ctx->shadow_copy || slot >= ctx->lc->stats_slots)
 		return;

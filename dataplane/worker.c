@@ -109,10 +109,12 @@ static void stage_counters(struct ks_dp_lcore *lc, struct ks_dp_stage *st)
 			    ks_shm_route_lookup(&lc->view, lc->gen, st->keys[i]);
 
 			if (r && r->stats_slot < lc->stats_slots) {
-				/* 88 bytes: may straddle two lines. */
-				__builtin_prefetch(&lc->keys[r->stats_slot].packets, 1, 3);
-				__builtin_prefetch(&lc->keys[r->stats_slot].target_packets[7], 1,
-						   3);
+				struct ks_shm_key_slot *k = &lc->keys[r->stats_slot];
+
+				/* The second line only holds targets 6, 7 and shadows. */
+				__builtin_prefetch(k, 1, 3);
+				if (r->n_targets > 6 || r->shadow_shard != KS_NO_SHARD)
+					__builtin_prefetch(&k->target_packets[7], 1, 3);
 			}
 		}
 		rte_prefetch0(rte_pktmbuf_mtod(st->m[i], uint8_t *) - RTE_CACHE_LINE_SIZE);

@@ -47,7 +47,7 @@ int ks_shm_read_keys(const struct ks_shm_header *h, struct ks_key_stats *out, __
 		return -EINVAL;
 	memset(out, 0, sizeof(*out) * n_slots);
 	for (__u32 r = 0; r < h->max_readers; r++) {
-		const struct ks_key_stats *k = ks_shm_key_stats(h, r);
+		const struct ks_shm_key_slot *k = ks_shm_key_stats(h, r);
 
 		for (__u32 i = 0; i < n_slots; i++) {
 			const __u64 *src = (const __u64 *)&k[i];

@@ -27,7 +27,7 @@
 #include <keysteer/table.h>
 
 #define KS_SHM_MAGIC 0x3142544d48534b53ULL /* "KSSHMTB1" little-endian */
-#define KS_SHM_ABI   1
+#define KS_SHM_ABI   2
 
 #define KS_SHM_LINE	      64
 #define KS_SHM_LISTENER_SLOTS 512 /* per generation: 2 x KS_MAX_LISTENERS */
@@ -149,8 +149,36 @@ KS_STATIC_ASSERT(offsetof(struct ks_shm_header, active) == 3 * KS_SHM_LINE, "act
 struct ks_shm_counters {
 	struct ks_counter reasons[KS_R_MAX];
 	struct ks_counter shards[KS_MAX_SHARDS];
-	/* then stats_slots x struct ks_key_stats */
+	/* then, from KS_SHM_KEYS_OFF, stats_slots x struct ks_shm_key_slot */
 };
+
+/*
+ * A key's counters (struct ks_key_stats, the BPF map's record) in a slot of
+ * two aligned cache lines: packets, bytes and the first six targets share
+ * the first line, so a steered frame moves one line, not the 1.4 lines an
+ * 88-byte slot straddles on average.
+ */
+struct ks_shm_key_slot {
+	union {
+		struct ks_key_stats s;
+		struct {
+			__u64 packets;
+			__u64 bytes;
+			__u64 target_packets[KS_MAX_TARGETS];
+			__u64 shadow_packets;
+		};
+	};
+	__u64 pad[5];
+} __attribute__((aligned(KS_SHM_LINE)));
+KS_STATIC_ASSERT(sizeof(struct ks_shm_key_slot) == 2 * KS_SHM_LINE, "key slot is two lines");
+KS_STATIC_ASSERT(sizeof(struct ks_key_stats) == 88 &&
+		     offsetof(struct ks_shm_key_slot, shadow_packets) ==
+			 offsetof(struct ks_key_stats, shadow_packets),
+		 "key slot holds struct ks_key_stats");
+
+#define KS_SHM_KEYS_OFF                                                                            \
+	((sizeof(struct ks_shm_counters) + 2 * KS_SHM_LINE - 1) / (2 * KS_SHM_LINE) *              \
+	 (2 * KS_SHM_LINE))
 
 /* Section accessors. `base` is the mapping of the whole file. */
 static inline struct ks_shm_header *ks_shm_hdr(void *base)
@@ -191,9 +219,9 @@ static inline struct ks_shm_counters *ks_shm_counters(const struct ks_shm_header
 					  (size_t)reader * h->counters_stride);
 }
 
-static inline struct ks_key_stats *ks_shm_key_stats(const struct ks_shm_header *h, __u32 reader)
+static inline struct ks_shm_key_slot *ks_shm_key_stats(const struct ks_shm_header *h, __u32 reader)
 {
-	return (struct ks_key_stats *)(ks_shm_counters(h, reader) + 1);
+	return (struct ks_shm_key_slot *)((char *)ks_shm_counters(h, reader) + KS_SHM_KEYS_OFF);
 }
 
 static inline struct ks_shm_neigh *ks_shm_neigh(const struct ks_shm_header *h)

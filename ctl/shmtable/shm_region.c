@@ -83,9 +83,8 @@ static void plan(const struct ks_shm_geometry *g, struct layout *l)
 	l->off_routes = off;
 	off = align_up(
 	    off + (size_t)KS_GENERATIONS * l->route_slots * sizeof(struct ks_shm_route_ent), 4096);
-	l->stride = align_up(sizeof(struct ks_shm_counters) +
-				 (size_t)g->stats_slots * sizeof(struct ks_key_stats),
-			     4096);
+	l->stride = align_up(
+	    KS_SHM_KEYS_OFF + (size_t)g->stats_slots * sizeof(struct ks_shm_key_slot), 4096);
 	l->off_counters = off;
 	off += (size_t)g->max_readers * l->stride;
 	l->total = align_up(off, HUGE_2M);

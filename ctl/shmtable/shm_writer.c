@@ -238,7 +238,7 @@ static void flip(struct ks_shm_writer *w, __u32 gen)
 static void zero_slot(struct ks_shm_header *h, __u32 slot)
 {
 	for (__u32 r = 0; r < h->max_readers; r++)
-		memset(&ks_shm_key_stats(h, r)[slot], 0, sizeof(struct ks_key_stats));
+		memset(&ks_shm_key_stats(h, r)[slot], 0, sizeof(struct ks_shm_key_slot));
 }
 
 static int route_same(const struct ks_route *a, const struct ks_route *b)

@@ -584,6 +584,20 @@ static void test_counters_sum(void **state)
 	assert_int_equal(ks_shm_read_keys(h, keys, 4), 0);
 	assert_int_equal(keys[3].target_packets[1], 6);
 	assert_int_equal(ks_shm_read_keys(h, keys, h->stats_slots + 1), -EINVAL);
+	/* The layout fits the file: the last reader's last key slot, line-aligned. */
+	{
+		const char *end = (const char *)h + h->total_size;
+		const struct ks_shm_key_slot *last =
+		    &ks_shm_key_stats(h, h->max_readers - 1)[h->stats_slots - 1];
+
+		assert_true((const char *)(last + 1) <= end);
+		assert_int_equal((uintptr_t)ks_shm_key_stats(h, 0) % 64, 0);
+		assert_true((const char *)ks_shm_key_stats(h, 1) >=
+			    (const char *)(&ks_shm_key_stats(h, 0)[h->stats_slots]));
+		memset((void *)last, 0xff, sizeof(*last));
+		assert_int_equal(ks_shm_read_keys(h, keys, 4), 0);
+		assert_int_equal(keys[3].target_packets[1], 6);
+	}
 	ks_shm_close_writer(w);
 	unlink(path);
 }
