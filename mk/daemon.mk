@@ -15,9 +15,9 @@ KSD_SRCS := ctl/daemon/loop.c ctl/daemon/log.c ctl/daemon/options.c ctl/daemon/a
 KSD_LIBS := -luring -lnats -lmicrohttpd -ljansson -lpthread
 # The BPF data plane: the table backend, the loader (with the tc shadow
 # program's attach code) and the next-hop resolver.
-KSD_BPF_SRCS := ctl/daemon/dp_bpf.c ctl/daemon/dp_loader.c
+KSD_BPF_SRCS := ctl/daemon/dp_bpf.c ctl/daemon/dp_loader.c ctl/daemon/dp_shm.c
 KSD_DP_LIBS := -lbpf -lxdp -lelf -lz -lnl-route-3 -lnl-3
-ksd_dp_lib_srcs = $(ksd_backend_srcs) $(ksd_nexthop_srcs)
+ksd_dp_lib_srcs = $(ksd_backend_srcs) $(ksd_nexthop_srcs) $(KS_SHM_SRCS)
 KSD_NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
 
 ksd_rules_srcs = $(or $(KS_RULES_SRCS),$(wildcard ctl/rules/*.c))

@@ -47,7 +47,7 @@ BINS += $(BUILD)/tests/shm_apply
 # keysteer-dpdk on veths in a network namespace of its own (net_af_packet and
 # net_af_xdp), telemetry, a rule set flipped by another process under
 # traffic, SIGKILL and restart on the same table.
-check-dpdk-net: $(BUILD)/keysteer-dpdk $(BUILD)/tests/shm_apply
+check-dpdk-net: $(BUILD)/keysteer-dpdk $(BUILD)/tests/shm_apply $(BUILD)/keysteerd $(BUILD)/keysteer
 	@$(call run_test,dpdk-net,bash tests/dpdk/test_dpdk_net.sh $(BUILD))
 CHECK_TARGETS += check-dpdk-net
 .PHONY: check-dpdk-net

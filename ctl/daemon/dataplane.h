@@ -80,5 +80,8 @@ struct ks_dp_config {
 struct ks_dataplane *ks_dp_memory_open(void);
 /* The BPF data plane: load or re-adopt the router; NULL with err. */
 struct ks_dataplane *ks_dp_bpf_open(const struct ks_dp_config *cfg, char *err, size_t errlen);
+/* The shared table keysteer-dpdk reads (dp_shm.c); created when absent. */
+struct ks_dataplane *ks_dp_shm_open(const char *path, uint32_t max_routes, char *err,
+				    size_t errlen);
 
 #endif

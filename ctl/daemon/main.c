@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ks_log_set_level((enum ks_log_level)lvl);
-	if (d.opt.n_ifaces == 0 && !d.opt.no_dataplane && !d.opt.maps_only) {
+	if (d.opt.n_ifaces == 0 && !d.opt.no_dataplane && !d.opt.maps_only && !d.opt.dpdk_table) {
 		fprintf(stderr, "keysteerd: --iface is required (or --no-dataplane for a dry run, "
 				"--maps-only for "
 				"tables without a program)\n");
@@ -154,7 +154,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (d.opt.no_dataplane) {
+	if (d.opt.dpdk_table) {
+		d.dp =
+		    ks_dp_shm_open(d.opt.dpdk_table, (uint32_t)d.opt.max_routes, err, sizeof(err));
+	} else if (d.opt.no_dataplane) {
 		d.dp = ks_dp_memory_open();
 		ks_info(
 		    "no data plane (--no-dataplane): rule sets are compiled and kept in memory");

@@ -55,6 +55,8 @@ static const struct opt_def opts[] = {
      "keys exported one by one in metrics; the rest sum into key=\"other\""},
     {"max-routes", OPT_INT, OFF(max_routes), "2097152", "N",
      "route table capacity, both generations together"},
+    {"dpdk-table", OPT_STRING, OFF(dpdk_table), NULL, "PATH",
+     "drive keysteer-dpdk: publish to its shared table (created if absent) instead of XDP"},
     {"no-dataplane", OPT_FLAG, OFF(no_dataplane), NULL, NULL,
      "follow the feed and compile, but load and touch no BPF state (dry run)"},
     {"full-compile", OPT_FLAG, OFF(full_compile), NULL, NULL,

@@ -31,6 +31,7 @@ struct ks_options {
 	int rollback_keep; /* applied rule sets kept in memory for rollback */
 	int top_keys;	   /* keys exported one by one in metrics */
 	int max_routes;	   /* capacity of the route table (both generations) */
+	char *dpdk_table;  /* publish to keysteer-dpdk's shared table instead of XDP */
 	bool no_dataplane;
 	bool maps_only;
 	bool full_compile;			     /* no incremental compile of small changes */

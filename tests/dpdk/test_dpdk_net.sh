@@ -31,6 +31,10 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
+	if [ -n "${ksd:-}" ]; then
+		kill -KILL "$ksd" 2>/dev/null || true
+		wait "$ksd" 2>/dev/null || true
+	fi
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$dir" /run/dpdk/"$tag"-*
 	rm -f /dev/hugepages/"$tag"-*
@@ -182,4 +186,32 @@ timeout 20 "$apply" "$table" "$dir/v3.json" || fail "shm_apply v3"
 expect "af_xdp, v3" 40 0
 stop TERM
 grep -q 'keysteer-dpdk: rx' "$dir/ks3.log" || fail "no counters at exit"
+
+# 5. keysteerd drives keysteer-dpdk: one feed, the daemon publishes to the
+#    shared table (--dpdk-table) while keysteer-dpdk forwards.
+start 4 net_af_packet0,iface=k1
+expect "af_packet, v3 before keysteerd" 40 0
+rules 4 b >"$dir/feed.json"
+$build/keysteerd --dpdk-table "$table" --feed "file:$dir/feed.json" --socket "$dir/ksd.sock" \
+	--metrics off >"$dir/ksd.log" 2>&1 &
+ksd=$!
+for _ in $(seq 100); do
+	"$build/keysteer" status -j --socket "$dir/ksd.sock" 2>/dev/null |
+		jq -e '.active.version == 4' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"$build/keysteer" status --socket "$dir/ksd.sock" || fail "keysteerd status ($(tail -5 "$dir/ksd.log"))"
+expect "af_packet, v4 from keysteerd's file feed" 0 40
+rules 5 a >"$dir/feed.json.new" && mv "$dir/feed.json.new" "$dir/feed.json"
+for _ in $(seq 100); do
+	"$build/keysteer" status -j --socket "$dir/ksd.sock" 2>/dev/null |
+		jq -e '.active.version == 5' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+expect "af_packet, v5 from keysteerd's file feed" 40 0
+steered=$("$build/keysteer" stats -j --socket "$dir/ksd.sock" | jq '[.. | objects | .reasons? | objects | .steered.packets] | max // 0')
+echo "keysteerd reads keysteer-dpdk's counters: steered=$steered"
+[ "$steered" -ge 80 ] || fail "keysteerd stats over the DPDK table: steered=$steered"
+kill -TERM "$ksd"; wait "$ksd" 2>/dev/null || true; ksd=
+stop TERM
 echo "dpdk-net: all checks passed"
