@@ -54,6 +54,14 @@ struct nats_feed {
 	atomic_uint reconnect_gen;
 	atomic_uint_fast64_t reconnects, disconnects, watch_starts;
 
+	/*
+	 * libnats runs the connection's callbacks on its own thread, even
+	 * after natsConnection_Destroy returns: close waits for the closed
+	 * callback (the last one) before freeing what the callbacks use.
+	 */
+	pthread_mutex_t closed_mu;
+	pthread_cond_t closed_cv;
+	bool closed;
 	pthread_mutex_t mu; /* guards everything below */
 	struct nats_item *head, *tail;
 	natsConnection *nc;
@@ -126,6 +134,35 @@ static void on_reconnected(natsConnection *nc, void *closure)
 	set_state(nf, "reconnected; re-creating the watch");
 }
 
+static void on_closed(natsConnection *nc, void *closure)
+{
+	struct nats_feed *nf = closure;
+	(void)nc;
+	pthread_mutex_lock(&nf->closed_mu);
+	nf->closed = true;
+	pthread_cond_signal(&nf->closed_cv);
+	pthread_mutex_unlock(&nf->closed_mu);
+}
+
+/* Close nc and wait (bounded) until libnats has run its last callback. */
+static void close_connection(struct nats_feed *nf)
+{
+	struct timespec deadline;
+
+	natsConnection_FlushTimeout(nf->nc, 500);
+	natsConnection_Close(nf->nc);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	pthread_mutex_lock(&nf->closed_mu);
+	while (!nf->closed)
+		if (pthread_cond_timedwait(&nf->closed_cv, &nf->closed_mu, &deadline) == ETIMEDOUT)
+			break;
+	if (!nf->closed)
+		ks_warn("feed %s: NATS closed callback not seen within 5 s", nf->uri);
+	pthread_mutex_unlock(&nf->closed_mu);
+	natsConnection_Destroy(nf->nc);
+}
+
 static natsConnection *connect_until_stopped(struct nats_feed *nf)
 {
 	natsOptions *opts = NULL;
@@ -140,6 +177,7 @@ static natsConnection *connect_until_stopped(struct nats_feed *nf)
 	natsOptions_SetMaxPingsOut(opts, 2);
 	natsOptions_SetDisconnectedCB(opts, on_disconnected, nf);
 	natsOptions_SetReconnectedCB(opts, on_reconnected, nf);
+	natsOptions_SetClosedCB(opts, on_closed, nf);
 	while (!atomic_load(&nf->stop)) {
 		natsStatus s = natsConnection_Connect(&nc, opts);
 		if (s == NATS_OK)
@@ -469,10 +507,8 @@ static void nats_close(struct ks_feed *f)
 		kvStore_Destroy(nf->kv);
 	if (nf->js)
 		jsCtx_Destroy(nf->js);
-	if (nf->nc) {
-		natsConnection_FlushTimeout(nf->nc, 500);
-		natsConnection_Destroy(nf->nc);
-	}
+	if (nf->nc)
+		close_connection(nf);
 	while (nf->head) {
 		struct nats_item *next = nf->head->next;
 		free(nf->head->data);
@@ -480,6 +516,8 @@ static void nats_close(struct ks_feed *f)
 		nf->head = next;
 	}
 	pthread_mutex_destroy(&nf->mu);
+	pthread_mutex_destroy(&nf->closed_mu);
+	pthread_cond_destroy(&nf->closed_cv);
 	free(nf->uri);
 	free(nf->url);
 	free(nf->bucket);
@@ -538,6 +576,8 @@ struct ks_feed *ks_feed_nats_open(const char *uri, struct ks_loop *loop, ks_feed
 	nf->arg = arg;
 	nf->efd = -1;
 	pthread_mutex_init(&nf->mu, NULL);
+	pthread_mutex_init(&nf->closed_mu, NULL);
+	pthread_cond_init(&nf->closed_cv, NULL);
 	snprintf(nf->state, sizeof(nf->state), "starting");
 	nf->uri = strdup(uri);
 	nf->host_id = strdup(host_id);

@@ -30,7 +30,7 @@ not_ok() {
 	FAILS=$((FAILS + 1))
 	echo "not ok - $*"
 	if [ -n "${DLOG:-}" ] && [ -f "$DLOG" ]; then
-		echo "--- daemon log (last 30 lines)"; tail -n 30 "$DLOG"; echo "---"
+		echo "--- daemon log (last 30 lines)"; tail -n 200 "$DLOG"; echo "---"
 	fi
 }
 check() { # check DESCRIPTION COMMAND...
