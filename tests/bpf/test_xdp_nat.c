@@ -23,28 +23,8 @@
 
 #define KEY_A 0x9f3a00c2d41e7b05ULL
 
-static const char *const L4 = "203.0.113.10";
-static const char *const L6 = "2001:db8:100::10";
-static const char *const C4 = "198.51.100.7";
-static const char *const C6 = "2001:db8:c::7";
 static const char *const N4 = "10.2.0.10";
 static const char *const N6 = "2001:db8::99";
-
-static struct xdp_fx fx;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	fx_open(&fx);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fx_close(&fx);
-	return 0;
-}
 
 /* Shard 0: NAT to 10.2.0.10:9000; shard 1: NAT to [2001:db8::99]:9001. */
 static int setup(void **state)
@@ -380,5 +360,5 @@ int main(void)
 	    cmocka_unit_test_setup(nat_tcp_connection, setup),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

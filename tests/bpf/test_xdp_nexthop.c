@@ -29,14 +29,9 @@
 
 #define KEY_A 0x9f3a00c2d41e7b05ULL
 
-static const char *const L4 = "203.0.113.10";
-static const char *const L6 = "2001:db8:100::10";
-static const char *const C4 = "198.51.100.7";
-static const char *const C6 = "2001:db8:c::7";
 static const uint8_t GW_MAC[6] = {0x02, 0x00, 0x00, 0x00, 0x50, 0x02};
 static const uint8_t T0_MAC[6] = {0x02, 0x00, 0x00, 0x00, 0x50, 0x01};
 
-static struct xdp_fx fx;
 static unsigned if_t0, if_t1;
 
 static void sh(const char *cmd)

@@ -28,27 +28,6 @@
 #define KEY_A 0x9f3a00c2d41e7b05ULL
 #define KEY_B 0x0123456789abcdefULL
 
-static const char *const L4 = "203.0.113.10";
-static const char *const L6 = "2001:db8:100::10";
-static const char *const C4 = "198.51.100.7";
-static const char *const C6 = "2001:db8:c::7";
-
-static struct xdp_fx fx;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	fx_open(&fx);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fx_close(&fx);
-	return 0;
-}
-
 /* Listeners on both families; shards 0 (v4 GUE), 1 (v4 GUE), 2 (v6 GUE). */
 static int setup(void **state)
 {
@@ -836,5 +815,5 @@ int main(void)
 	    cmocka_unit_test_setup(userspace_core_agrees, setup),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

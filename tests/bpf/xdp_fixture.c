@@ -337,3 +337,19 @@ void fx_reset_all(struct xdp_fx *f)
 	fx_reset_stats(f);
 	fx_basic_tables(f);
 }
+
+struct xdp_fx fx;
+
+int fx_group_setup(void **state)
+{
+	(void)state;
+	fx_open(&fx);
+	return 0;
+}
+
+int fx_group_teardown(void **state)
+{
+	(void)state;
+	fx_close(&fx);
+	return 0;
+}

@@ -32,6 +32,17 @@ struct xdp_out {
 	size_t meta_len;
 };
 
+/* The suites' listener and client addresses. */
+static const char *const L4 = "203.0.113.10";
+static const char *const L6 = "2001:db8:100::10";
+static const char *const C4 = "198.51.100.7";
+static const char *const C6 = "2001:db8:c::7";
+
+/* The one fixture a suite shares; fx_group_setup/teardown open and close it. */
+extern struct xdp_fx fx;
+int fx_group_setup(void **state);
+int fx_group_teardown(void **state);
+
 /* Load the router (aborts the test on failure). */
 void fx_open(struct xdp_fx *f);
 void fx_close(struct xdp_fx *f);
