@@ -39,11 +39,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_config SEC(".maps");
 
+/*
+ * Listeners, placed by the controller in buckets (keysteer/listener_table.h):
+ * generation gen's bucket b is entry gen * KS_LISTENER_BUCKETS + b, found
+ * with that generation's ks_config.listener_seed.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KS_GENERATIONS *KS_MAX_LISTENERS);
-	__type(key, struct ks_listener_key);
-	__type(value, struct ks_listener);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_GENERATIONS *KS_LISTENER_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ks_listener_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_listeners SEC(".maps");
 

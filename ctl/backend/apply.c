@@ -16,7 +16,7 @@ static __u32 shard_index(__u32 gen, __u32 id)
 int ks_backend_write_gen(struct ks_backend *b, __u32 gen, __u32 *calls)
 {
 	struct ks_pending *p = &b->pending;
-	__u32 idx[KS_MAX_SHARDS];
+	__u32 idx[KS_MAX_SHARDS], lidx[KS_LISTENER_BUCKETS];
 	int err;
 
 	for (__u32 i = 0; i < p->n_route_delete; i++)
@@ -28,16 +28,11 @@ int ks_backend_write_gen(struct ks_backend *b, __u32 gen, __u32 *calls)
 		return err;
 	}
 
-	for (__u32 i = 0; i < p->n_listener_delete; i++)
-		p->listener_delete_keys[i].gen = gen;
-	err = ks_map_delete(b->m.listeners, p->listener_delete_keys, sizeof(struct ks_listener_key),
-			    p->n_listener_delete, calls);
-	for (__u32 i = 0; !err && i < p->n_listener_upsert; i++)
-		p->listener_upsert_keys[i].gen = gen;
-	if (!err)
-		err = ks_map_write(b->m.listeners, p->listener_upsert_keys,
-				   sizeof(struct ks_listener_key), p->listener_upsert_vals,
-				   sizeof(struct ks_listener), p->n_listener_upsert, calls);
+	/* The buckets; the seed that finds them comes with the config, below. */
+	for (__u32 i = 0; i < p->n_listener_buckets; i++)
+		lidx[i] = ks_listener_index(gen, p->listener_bucket_ids[i]);
+	err = ks_map_write(b->m.listeners, lidx, sizeof(lidx[0]), p->listener_buckets,
+			   sizeof(p->listener_buckets[0]), p->n_listener_buckets, calls);
 	if (err) {
 		ks_backend_seterr(b, "writing listeners of generation %u: %s", gen, strerror(-err));
 		return err;
@@ -219,21 +214,13 @@ static int validate_routes(struct ks_backend *b, const __u64 *keys, const struct
 	return 0;
 }
 
-static long find_listener(const struct ks_listener_key *keys, __u32 n,
-			  const struct ks_listener_key *k)
-{
-	for (__u32 i = 0; i < n; i++)
-		if (memcmp(&keys[i], k, sizeof(*k)) == 0)
-			return i;
-	return -1;
-}
-
 /* Everything apply computes before touching a map. */
 struct apply_plan {
 	struct ks_config config;
 	struct ks_shard *shards; /* KS_MAX_SHARDS */
 	struct ks_listener_key lkeys[KS_MAX_LISTENERS];
-	struct ks_listener lvals[KS_MAX_LISTENERS];
+	struct ks_listener_bucket *limage; /* KS_LISTENER_BUCKETS */
+	__u32 lseed;
 	bool mutated; /* the in-memory table already holds the new routes */
 	struct ks_route_ops ops;
 	__u32 *zero_slots;
@@ -243,8 +230,39 @@ struct apply_plan {
 static void plan_free(struct apply_plan *pl)
 {
 	free(pl->shards);
+	free(pl->limage);
 	free(pl->zero_slots);
 	ks_route_ops_free(&pl->ops);
+}
+
+/*
+ * Place the new listeners (before anything is written: a set that cannot be
+ * placed is refused whole).
+ */
+static int place_listeners(struct ks_backend *b, const struct ks_compiled *c, struct apply_plan *pl)
+{
+	int err;
+
+	pl->limage = malloc(KS_LISTENER_BUCKETS * sizeof(*pl->limage));
+	if (!pl->limage) {
+		ks_backend_seterr(b, "out of memory");
+		return -ENOMEM;
+	}
+	for (__u32 i = 0; i < c->n_listeners; i++) {
+		pl->lkeys[i] = c->listeners[i];
+		pl->lkeys[i].gen = 0;
+	}
+	err = ks_listener_table_build(pl->lkeys, c->n_listeners, pl->limage, &pl->lseed);
+	if (err == -EINVAL)
+		ks_backend_seterr(b, "a listener without an address family");
+	else if (err)
+		ks_backend_seterr(b,
+				  "%u listeners cannot be placed in %u buckets of %u: with each "
+				  "of %u seeds some bucket needs more than %u slots (the same "
+				  "listener more than %u times?)",
+				  c->n_listeners, KS_LISTENER_BUCKETS, KS_LISTENER_WAYS,
+				  KS_LISTENER_SEED_TRIES, KS_LISTENER_WAYS, KS_LISTENER_WAYS);
+	return err;
 }
 
 static int plan(struct ks_backend *b, const struct ks_compiled *c, struct apply_plan *pl)
@@ -266,12 +284,8 @@ static int plan(struct ks_backend *b, const struct ks_compiled *c, struct apply_
 	    .default_action = c->default_action,
 	    .n_routes = c->n_routes,
 	    .gue_port = ks_htons(b->gue_port),
+	    .listener_seed = pl->lseed,
 	};
-	for (__u32 i = 0; i < c->n_listeners; i++) {
-		pl->lkeys[i] = c->listeners[i];
-		pl->lkeys[i].gen = 0;
-		pl->lvals[i].id = i;
-	}
 
 	err = ks_route_diff(&b->routes, &b->spare, c->keys, c->routes, c->n_routes, &b->slots,
 			    &pl->ops);
@@ -311,17 +325,10 @@ static int plan(struct ks_backend *b, const struct ks_compiled *c, struct apply_
 	p->n_route_delete = pl->ops.n_delete;
 	p->n_release = pl->ops.n_delete;
 
-	for (__u32 i = 0; i < b->n_listeners; i++)
-		if (find_listener(pl->lkeys, c->n_listeners, &b->listener_keys[i]) < 0)
-			p->listener_delete_keys[p->n_listener_delete++] = b->listener_keys[i];
-	for (__u32 i = 0; i < c->n_listeners; i++) {
-		long at = find_listener(b->listener_keys, b->n_listeners, &pl->lkeys[i]);
-
-		if (at < 0 || b->listener_vals[at].id != pl->lvals[i].id) {
-			p->listener_upsert_keys[p->n_listener_upsert] = pl->lkeys[i];
-			p->listener_upsert_vals[p->n_listener_upsert++] = pl->lvals[i];
-		}
-	}
+	p->n_listener_buckets =
+	    ks_listener_table_diff(b->listener_image, pl->limage, p->listener_bucket_ids);
+	for (__u32 i = 0; i < p->n_listener_buckets; i++)
+		p->listener_buckets[i] = pl->limage[p->listener_bucket_ids[i]];
 	for (__u32 id = 0; id < KS_MAX_SHARDS; id++)
 		if (memcmp(&pl->shards[id], &b->shards[id], sizeof(pl->shards[id])))
 			p->shard_ids[p->n_shard_ids++] = id;
@@ -360,12 +367,18 @@ int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct k
 	 */
 	if (!err && (c->n_shards < b->n_shards || b->routes.n == 0))
 		err = validate_routes(b, c->keys, c->routes, c->n_routes, c->n_shards);
-	if (err)
+	if (!err)
+		err = place_listeners(b, c, &pl);
+	if (err) {
+		plan_free(&pl);
 		return err;
+	}
 	if (b->pending.active) {
 		err = ks_backend_reclaim(b, &rst);
-		if (err)
+		if (err) {
+			plan_free(&pl);
 			return err;
+		}
 		st->reclaim_ns = rst.grace_ns + rst.write_ns;
 	}
 	inactive = 1 - b->active;
@@ -424,7 +437,7 @@ int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct k
 	b->n_shards = c->n_shards;
 	b->n_listeners = c->n_listeners;
 	memcpy(b->listener_keys, pl.lkeys, sizeof(b->listener_keys));
-	memcpy(b->listener_vals, pl.lvals, sizeof(b->listener_vals));
+	memcpy(b->listener_image, pl.limage, sizeof(b->listener_image));
 	b->pending.active = true;
 
 	st->version = c->version;
@@ -434,7 +447,7 @@ int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct k
 	st->n_shards = c->n_shards;
 	st->route_upserts = b->pending.n_route_upsert;
 	st->route_deletes = b->pending.n_route_delete;
-	st->listener_writes = b->pending.n_listener_upsert + b->pending.n_listener_delete;
+	st->listener_writes = b->pending.n_listener_buckets;
 	st->shard_writes = b->pending.n_shard_ids;
 	st->slots_zeroed = pl.n_zero;
 	st->overflow_routes = pl.ops.n_overflow;

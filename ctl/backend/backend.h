@@ -54,7 +54,8 @@ struct ks_apply_stats {
 	__u32 gen; /* generation now active */
 	__u32 n_routes, n_listeners, n_shards;
 	__u32 route_upserts, route_deletes;
-	__u32 listener_writes, shard_writes;
+	__u32 listener_writes; /* ks_listeners buckets written (those that changed) */
+	__u32 shard_writes;
 	__u32 slots_zeroed;    /* counter slots zeroed for reuse */
 	__u32 overflow_routes; /* routes counting on the shared overflow slot */
 	__u32 map_calls;       /* bpf() calls that wrote the inactive generation */
@@ -87,7 +88,8 @@ const char *ks_backend_error(const struct ks_backend *b);
  * Write c into the inactive generation and flip to it. On failure nothing
  * visible changes (the active generation is untouched) and the backend stays
  * usable. 0 or -errno (-E2BIG: the table does not fit; -EINVAL: keys not
- * sorted/unique or ids out of range).
+ * sorted/unique or ids out of range; -ENOSPC: the listeners cannot be placed
+ * in ks_listeners' buckets, which only repeated listeners cause).
  */
 int ks_backend_apply(struct ks_backend *b, const struct ks_compiled *c, struct ks_apply_stats *st);
 

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include "backend/backend.h"
+#include "backend/listener_table.h"
 #include "backend/route_diff.h"
 #include "backend/slots.h"
 
@@ -17,10 +18,10 @@ struct ks_pending {
 	struct ks_route_key *route_delete_keys;
 	__u32 n_release;
 	__u32 *release_slots; /* freed once the old generation drops their keys */
-	__u32 n_listener_upsert, n_listener_delete;
-	struct ks_listener_key listener_upsert_keys[KS_MAX_LISTENERS];
-	struct ks_listener listener_upsert_vals[KS_MAX_LISTENERS];
-	struct ks_listener_key listener_delete_keys[KS_MAX_LISTENERS];
+	/* ks_listeners buckets that differ from the old image: index in a generation, value. */
+	__u32 n_listener_buckets;
+	__u32 listener_bucket_ids[KS_LISTENER_BUCKETS];
+	struct ks_listener_bucket listener_buckets[KS_LISTENER_BUCKETS];
 	__u32 n_shard_ids;
 	__u32 shard_ids[KS_MAX_SHARDS]; /* rewritten from the applied state */
 	bool config;
@@ -40,8 +41,9 @@ struct ks_backend {
 	struct ks_route_table routes;
 	struct ks_route_table spare; /* the table replaced last: buffers for the next diff */
 	__u32 n_listeners;
-	struct ks_listener_key listener_keys[KS_MAX_LISTENERS]; /* gen = 0 */
-	struct ks_listener listener_vals[KS_MAX_LISTENERS];
+	struct ks_listener_key listener_keys[KS_MAX_LISTENERS]; /* gen = 0; id = index */
+	/* The placed listeners (seed: config.listener_seed), as read back or written. */
+	struct ks_listener_bucket listener_image[KS_LISTENER_BUCKETS];
 	__u32 n_shards;			       /* ids in use: [0, n_shards) */
 	struct ks_shard shards[KS_MAX_SHARDS]; /* next-hop block included */
 
@@ -59,7 +61,7 @@ void ks_backend_seterr(struct ks_backend *b, const char *fmt, ...)
 __u64 ks_now_ns(void);
 void ks_pending_clear(struct ks_pending *p);
 
-/* Write the shards, config and routes of the pending set into generation gen. */
+/* Write the routes, listeners, shards and config of the pending set into generation gen. */
 int ks_backend_write_gen(struct ks_backend *b, __u32 gen, __u32 *calls);
 /* The one store that switches the fast path to generation gen. */
 int ks_backend_flip(struct ks_backend *b, __u32 gen);

@@ -60,8 +60,8 @@ static const struct map_spec specs[] = {
      sizeof(struct ks_active)},
     {"ks_config", offsetof(struct ks_maps, config), BPF_MAP_TYPE_ARRAY, 4,
      sizeof(struct ks_config)},
-    {"ks_listeners", offsetof(struct ks_maps, listeners), BPF_MAP_TYPE_HASH,
-     sizeof(struct ks_listener_key), sizeof(struct ks_listener)},
+    {"ks_listeners", offsetof(struct ks_maps, listeners), BPF_MAP_TYPE_ARRAY, 4,
+     sizeof(struct ks_listener_bucket)},
     {"ks_routes", offsetof(struct ks_maps, routes), BPF_MAP_TYPE_HASH, sizeof(struct ks_route_key),
      sizeof(struct ks_route)},
     {"ks_shards", offsetof(struct ks_maps, shards), BPF_MAP_TYPE_ARRAY, 4, sizeof(struct ks_shard)},
@@ -144,6 +144,13 @@ int ks_maps_open(struct ks_maps *m, const char *pin_root, char *msg, size_t msgl
 			err = -EPROTO;
 			snprintf(msg, msglen, "%s: %u entries, need %u", path, info.max_entries,
 				 KS_GENERATIONS * KS_MAX_SHARDS);
+			goto fail;
+		}
+		if (s->offset == offsetof(struct ks_maps, listeners) &&
+		    info.max_entries < KS_GENERATIONS * KS_LISTENER_BUCKETS) {
+			err = -EPROTO;
+			snprintf(msg, msglen, "%s: %u buckets, need %u", path, info.max_entries,
+				 KS_GENERATIONS * KS_LISTENER_BUCKETS);
 			goto fail;
 		}
 	}

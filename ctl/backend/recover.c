@@ -49,39 +49,9 @@ static int collect_route(const void *key, const void *val, void *arg)
 	return 0;
 }
 
-struct listener_split {
-	__u32 n[KS_GENERATIONS];
-	struct ks_listener_key keys[KS_GENERATIONS][KS_MAX_LISTENERS];
-	struct ks_listener vals[KS_GENERATIONS][KS_MAX_LISTENERS];
-};
-
-static int collect_listener(const void *key, const void *val, void *arg)
-{
-	struct ks_listener_key k = *(const struct ks_listener_key *)key;
-	struct listener_split *ls = arg;
-	__u32 g = k.gen;
-
-	if (g >= KS_GENERATIONS || ls->n[g] == KS_MAX_LISTENERS)
-		return 0;
-	k.gen = 0;
-	ls->keys[g][ls->n[g]] = k;
-	ls->vals[g][ls->n[g]] = *(const struct ks_listener *)val;
-	ls->n[g]++;
-	return 0;
-}
-
-static long find_listener(const struct ks_listener_key *keys, __u32 n,
-			  const struct ks_listener_key *k)
-{
-	for (__u32 i = 0; i < n; i++)
-		if (memcmp(&keys[i], k, sizeof(*k)) == 0)
-			return i;
-	return -1;
-}
-
 /* Queue the writes that turn generation `other` (its contents: o*) into the applied state. */
 static int queue_repair(struct ks_backend *b, const struct ks_route_table *other,
-			const struct listener_split *ls, __u32 o, const struct ks_shard *oshards,
+			const struct ks_listener_bucket *olisteners, const struct ks_shard *oshards,
 			const struct ks_config *oconfig)
 {
 	struct ks_pending *p = &b->pending;
@@ -117,39 +87,34 @@ static int queue_repair(struct ks_backend *b, const struct ks_route_table *other
 		}
 	}
 
-	for (__u32 k = 0; k < ls->n[o]; k++)
-		if (find_listener(b->listener_keys, b->n_listeners, &ls->keys[o][k]) < 0)
-			p->listener_delete_keys[p->n_listener_delete++] = ls->keys[o][k];
-	for (__u32 k = 0; k < b->n_listeners; k++) {
-		long at = find_listener(ls->keys[o], ls->n[o], &b->listener_keys[k]);
-
-		if (at < 0 || ls->vals[o][at].id != b->listener_vals[k].id) {
-			p->listener_upsert_keys[p->n_listener_upsert] = b->listener_keys[k];
-			p->listener_upsert_vals[p->n_listener_upsert++] = b->listener_vals[k];
-		}
-	}
+	p->n_listener_buckets =
+	    ks_listener_table_diff(olisteners, b->listener_image, p->listener_bucket_ids);
+	for (__u32 k = 0; k < p->n_listener_buckets; k++)
+		p->listener_buckets[k] = b->listener_image[p->listener_bucket_ids[k]];
 
 	for (__u32 id = 0; id < KS_MAX_SHARDS; id++)
 		if (memcmp(&oshards[id], &b->shards[id], sizeof(b->shards[id])))
 			p->shard_ids[p->n_shard_ids++] = id;
 	p->config = memcmp(oconfig, &b->config, sizeof(*oconfig)) != 0;
-	p->active = p->n_route_upsert || p->n_route_delete || p->n_listener_upsert ||
-		    p->n_listener_delete || p->n_shard_ids || p->config;
+	p->active = p->n_route_upsert || p->n_route_delete || p->n_listener_buckets ||
+		    p->n_shard_ids || p->config;
 	return 0;
 }
 
 int ks_backend_recover(struct ks_backend *b)
 {
 	struct route_split rs = {0};
-	struct listener_split *ls = calloc(1, sizeof(*ls));
+	struct ks_listener_bucket *other_listeners =
+	    calloc(KS_LISTENER_BUCKETS, sizeof(*other_listeners));
 	struct ks_shard *other_shards = calloc(KS_MAX_SHARDS, sizeof(*other_shards));
 	struct ks_config configs[KS_GENERATIONS];
 	struct ks_active act = {0};
 	__u32 zero = 0, a, o;
+	int n_listeners;
 	bool fresh;
 	int err;
 
-	if (!ls || !other_shards) {
+	if (!other_listeners || !other_shards) {
 		err = -ENOMEM;
 		ks_backend_seterr(b, "out of memory");
 		goto out;
@@ -180,15 +145,24 @@ int ks_backend_recover(struct ks_backend *b)
 		if (b->shards[id].family)
 			b->n_shards = id + 1;
 
-	err = ks_map_walk(b->m.listeners, sizeof(struct ks_listener_key),
-			  sizeof(struct ks_listener), collect_listener, ls);
+	/* Both generations' buckets; the active one's slots give the listeners in id order. */
+	err = ks_array_read(b->m.listeners, ks_listener_index(a, 0), KS_LISTENER_BUCKETS,
+			    b->listener_image, sizeof(b->listener_image[0]));
+	if (!err)
+		err = ks_array_read(b->m.listeners, ks_listener_index(o, 0), KS_LISTENER_BUCKETS,
+				    other_listeners, sizeof(other_listeners[0]));
 	if (err) {
 		ks_backend_seterr(b, "reading ks_listeners: %s", strerror(-err));
 		goto out;
 	}
-	b->n_listeners = ls->n[a];
-	memcpy(b->listener_keys, ls->keys[a], sizeof(b->listener_keys));
-	memcpy(b->listener_vals, ls->vals[a], sizeof(b->listener_vals));
+	memset(b->listener_keys, 0, sizeof(b->listener_keys));
+	n_listeners = ks_listener_table_keys(b->listener_image, b->listener_keys, KS_MAX_LISTENERS);
+	if (n_listeners < 0) {
+		err = n_listeners;
+		ks_backend_seterr(b, "out of memory");
+		goto out;
+	}
+	b->n_listeners = n_listeners < KS_MAX_LISTENERS ? (__u32)n_listeners : KS_MAX_LISTENERS;
 
 	err = ks_map_walk(b->m.routes, sizeof(struct ks_route_key), sizeof(struct ks_route),
 			  collect_route, &rs);
@@ -219,13 +193,13 @@ int ks_backend_recover(struct ks_backend *b)
 	b->routes = rs.gen[a];
 	memset(&rs.gen[a], 0, sizeof(rs.gen[a]));
 
-	err = queue_repair(b, &rs.gen[o], ls, o, other_shards, &configs[o]);
+	err = queue_repair(b, &rs.gen[o], other_listeners, other_shards, &configs[o]);
 	if (err)
 		ks_backend_seterr(b, "out of memory");
 out:
 	ks_route_table_free(&rs.gen[0]);
 	ks_route_table_free(&rs.gen[1]);
-	free(ls);
+	free(other_listeners);
 	free(other_shards);
 	return err;
 }

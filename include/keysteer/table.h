@@ -68,10 +68,14 @@ struct ks_config {
 	__u32 n_routes;
 	__be16 gue_port; /* outer UDP destination port for GUE */
 	__u16 pad2;
-	__u32 pad3;
+	__u32 listener_seed; /* placement seed of this generation's ks_listeners */
 };
 
-/* ks_listeners, hash: (address, port, protocol, generation) -> listener. */
+/*
+ * A listener as the fast path asks about it: (address, port, protocol,
+ * family) in generation gen. The XDP router looks it up in ks_listeners, the
+ * DPDK fast path in its shared table (ctl/shmtable).
+ */
 struct ks_listener_key {
 	struct ks_addr addr;
 	__be16 port;
@@ -80,8 +84,36 @@ struct ks_listener_key {
 	__u32 gen;
 };
 
+/*
+ * A listener's id, its index in the rule set: ks_listeners' value when it was
+ * a hash map. No fast path uses it any more.
+ */
 struct ks_listener {
-	__u32 id; /* index of the listener in the rule set */
+	__u32 id;
+};
+
+/*
+ * ks_listeners, an array of KS_GENERATIONS * KS_LISTENER_BUCKETS buckets:
+ * generation gen's bucket b is entry gen * KS_LISTENER_BUCKETS + b. The
+ * controller places every listener in bucket ks_listener_bucket(..., seed)
+ * (keysteer/listener_table.h) with the seed it stores in that generation's
+ * ks_config.listener_seed, filling the ways in order; an array lookup is
+ * inlined by the JIT where a hash lookup costs a jhash and a memcmp.
+ */
+#define KS_LISTENER_BUCKETS 1024 /* per generation; a power of two */
+#define KS_LISTENER_WAYS    4
+
+struct ks_listener_slot {
+	struct ks_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 family; /* enum ks_family; 0: empty, and so is every later way */
+	__u32 id;    /* index of the listener in the rule set */
+};
+KS_STATIC_ASSERT(sizeof(struct ks_listener_slot) == 24, "listener slot layout");
+
+struct ks_listener_bucket {
+	struct ks_listener_slot s[KS_LISTENER_WAYS];
 };
 
 /* ks_routes, hash: (routing_key, generation) -> route. */
