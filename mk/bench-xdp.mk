@@ -14,7 +14,7 @@ $(BUILD)/obj/tests/bpf/bench/bench_xdp.o: $(BUILD)/tests/bpf/bench/xdp_bench.ske
 $(BUILD)/obj/tests/bpf/bench/bench_xdp.o: CFLAGS_KS += -I$(BUILD)/tests/bpf/bench
 
 $(BUILD)/tests/bench_xdp: $(BUILD)/obj/tests/bpf/bench/bench_xdp.o $(BUILD)/obj/tests/bpf/pkt.o \
-	$(BUILD)/obj/tests/bpf/rfc1071.o
+	$(BUILD)/obj/tests/bpf/rfc1071.o $(BUILD)/obj/ctl/backend/listener_table.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KS) $^ -o $@ -lbpf
 

@@ -31,7 +31,7 @@ BINS += $(BUILD)/keysteer-dpdk
 # The differential test: XDP (BPF_PROG_TEST_RUN) and keysteer-dpdk (net_pcap)
 # on the same frames and rule set; identical output bytes and counters.
 KS_DIFF_SRCS := tests/diff/test_diff.c tests/diff/traffic.c tests/bpf/xdp_fixture.c \
-	tests/bpf/pkt.c tests/bpf/rfc1071.c $(KS_SHM_SRCS) $(KS_RULES_SRCS)
+	tests/bpf/pkt.c tests/bpf/rfc1071.c ctl/backend/listener_table.c $(KS_SHM_SRCS) $(KS_RULES_SRCS)
 $(eval $(call cmocka_test,test_diff,$(KS_DIFF_SRCS),-lbpf -lpcap $(KS_RULES_LIBS)))
 $(BUILD)/obj/tests/diff/%.o: CFLAGS_KS += -DKS_BUILD='"$(BUILD)"'
 $(BUILD)/san/tests/diff/%.o: CFLAGS_SAN += -DKS_BUILD='"$(BUILD)"'

@@ -2,7 +2,7 @@
 # (include/keysteer/), and their tests. See docs/xdp.md.
 
 XDP_TEST_SUPPORT := tests/bpf/xdp_fixture.c tests/bpf/xdp_checks.c tests/bpf/pkt.c \
-	tests/bpf/rfc1071.c tests/bpf/ref_model.c
+	tests/bpf/rfc1071.c tests/bpf/ref_model.c ctl/backend/listener_table.c
 
 # Everything including the skeleton waits for it.
 $(BUILD)/obj/tests/bpf/xdp_fixture.o $(BUILD)/san/tests/bpf/xdp_fixture.o: \

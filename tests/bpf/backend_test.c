@@ -23,6 +23,7 @@
 
 #include "backend/backend.h"
 #include "backend/counters.h"
+#include "backend/listener_table.h"
 #include "backend/loader.h"
 #include "backend/map_io.h"
 #include "backend/xdp_attach.h"
@@ -641,18 +642,80 @@ static void test_counters_are_summed_and_ranked(void **state)
 	ks_test_compiled_free(c);
 }
 
+/* Generation gen's buckets and listener seed, as the router reads them. */
+struct gen_listeners {
+	struct ks_listener_bucket img[KS_LISTENER_BUCKETS];
+	__u32 seed;
+};
+
+static struct gen_listeners *read_listeners(const struct fixture *f, __u32 gen)
+{
+	struct gen_listeners *g = calloc(1, sizeof(*g));
+	struct ks_config cfg;
+
+	assert_non_null(g);
+	assert_int_equal(ks_array_read(f->m.listeners, ks_listener_index(gen, 0),
+				       KS_LISTENER_BUCKETS, g->img, sizeof(g->img[0])),
+			 0);
+	assert_int_equal(ks_array_read(f->m.config, gen, 1, &cfg, sizeof(cfg)), 0);
+	g->seed = cfg.listener_seed;
+	return g;
+}
+
+/* Occupied slots of generation gen. */
 static __u32 count_listeners(const struct fixture *f, __u32 gen)
 {
-	struct ks_listener_key k, next, *prev = NULL;
+	struct gen_listeners *g = read_listeners(f, gen);
 	__u32 n = 0;
 
-	while (bpf_map_get_next_key(f->m.listeners, prev, &next) == 0) {
-		if (next.gen == gen)
-			n++;
-		k = next;
-		prev = &k;
-	}
+	for (__u32 b = 0; b < KS_LISTENER_BUCKETS; b++)
+		for (__u32 w = 0; w < KS_LISTENER_WAYS; w++)
+			n += g->img[b].s[w].family != 0;
+	free(g);
 	return n;
+}
+
+static __u32 bucket_of(const struct ks_listener_key *k, __u32 seed)
+{
+	return ks_listener_bucket(&k->addr, k->port, k->proto, k->family, seed);
+}
+
+/* Generation gen finds every listener of c (with its id) the way the router looks. */
+static void assert_listeners_found(const struct fixture *f, __u32 gen, const struct ks_compiled *c)
+{
+	struct gen_listeners *g = read_listeners(f, gen);
+
+	for (__u32 i = 0; i < c->n_listeners; i++) {
+		const struct ks_listener_bucket *b = &g->img[bucket_of(&c->listeners[i], g->seed)];
+		long id = -1;
+
+		assert_true(ks_listener_in_bucket(b, &c->listeners[i]));
+		for (__u32 w = 0; w < KS_LISTENER_WAYS; w++)
+			if (b->s[w].family && ks_listener_slot_matches(&b->s[w], &c->listeners[i]))
+				id = b->s[w].id;
+		assert_int_equal(id, i);
+	}
+	free(g);
+}
+
+static __u32 seed_of(const struct fixture *f, __u32 gen)
+{
+	struct gen_listeners *g = read_listeners(f, gen);
+	__u32 seed = g->seed;
+
+	free(g);
+	return seed;
+}
+
+/* Both generations hold the same buckets and seed. */
+static void assert_listener_gens_equal(const struct fixture *f)
+{
+	struct gen_listeners *g0 = read_listeners(f, 0), *g1 = read_listeners(f, 1);
+
+	assert_int_equal(g0->seed, g1->seed);
+	assert_memory_equal(g0->img, g1->img, sizeof(g0->img));
+	free(g0);
+	free(g1);
 }
 
 static void test_listener_changes_are_diffed(void **state)
@@ -660,28 +723,161 @@ static void test_listener_changes_are_diffed(void **state)
 	struct fixture *f = *state;
 	struct ks_compiled *c1 = ks_test_compiled(1, 4, 1), *c2, *c3;
 	struct ks_apply_stats st;
+	__u32 seed, b0, b1;
 
 	assert_int_equal(ks_backend_apply_sync(f->b, c1, &st), 0);
+	assert_int_equal(st.listener_writes, 1);
+	seed = seed_of(f, 0);
+	assert_int_equal(seed, 1); /* the first seed of the sequence places one listener */
 	c2 = ks_test_compiled_dup(c1);
 	c2->version = 2;
 	ks_test_add_listener(c2, 0xcb00710bu, 7001);
 	assert_int_equal(ks_backend_apply_sync(f->b, c2, &st), 0);
+	/* Same seed: only the new listener's bucket is written. */
+	assert_int_equal(seed_of(f, 1), seed);
 	assert_int_equal(st.listener_writes, 1);
 	assert_int_equal(count_listeners(f, 0), 2);
 	assert_int_equal(count_listeners(f, 1), 2);
+	assert_listeners_found(f, 0, c2);
+	assert_listeners_found(f, 1, c2);
+	assert_listener_gens_equal(f);
 
-	/* Drop the first: one delete, and the second's id changes (1 -> 0): one write. */
+	/*
+	 * Drop the first: its bucket loses it, and the second's id changes
+	 * (1 -> 0): one write per bucket, one if both share a bucket.
+	 */
 	c3 = ks_test_compiled_dup(c2);
 	c3->version = 3;
 	c3->listeners[0] = c3->listeners[1];
 	c3->n_listeners = 1;
+	b0 = bucket_of(&c2->listeners[0], seed);
+	b1 = bucket_of(&c2->listeners[1], seed);
 	assert_int_equal(ks_backend_apply_sync(f->b, c3, &st), 0);
-	assert_int_equal(st.listener_writes, 2);
+	assert_int_equal(st.listener_writes, b0 == b1 ? 1 : 2);
 	assert_int_equal(count_listeners(f, 0), 1);
 	assert_int_equal(count_listeners(f, 1), 1);
+	assert_listeners_found(f, 0, c3);
+	assert_listener_gens_equal(f);
+
+	/* The same listeners again: nothing to write. */
+	c3->version = 4;
+	assert_int_equal(ks_backend_apply_sync(f->b, c3, &st), 0);
+	assert_int_equal(st.listener_writes, 0);
 	ks_test_compiled_free(c1);
 	ks_test_compiled_free(c2);
 	ks_test_compiled_free(c3);
+}
+
+/* Five UDP listeners on one address that the first seed puts in one bucket. */
+static void add_colliding_listeners(struct ks_compiled *c)
+{
+	__u32 want = 0, found = 0;
+
+	for (__u32 port = 1; port < 65536 && found < KS_LISTENER_WAYS + 1; port++) {
+		struct ks_listener_key k;
+		__u32 b;
+
+		memset(&k, 0, sizeof(k));
+		k.addr.w[0] = ks_htonl(0xcb007120u);
+		k.port = ks_htons((__u16)port);
+		k.proto = 17;
+		k.family = KS_AF_INET;
+		b = bucket_of(&k, 1);
+		if (found == 0)
+			want = b;
+		if (b == want) {
+			ks_test_add_listener(c, 0xcb007120u, (__u16)port);
+			found++;
+		}
+	}
+	assert_int_equal(found, KS_LISTENER_WAYS + 1);
+}
+
+static void test_listener_seed_changes_with_the_set(void **state)
+{
+	struct fixture *f = *state;
+	struct ks_compiled *c1 = ks_test_compiled(1, 4, 1), *c2;
+	struct ks_apply_stats st;
+
+	assert_int_equal(ks_backend_apply_sync(f->b, c1, &st), 0);
+	assert_int_equal(seed_of(f, 0), 1);
+	/* A set that overfills a bucket under seed 1 is placed with another seed. */
+	c2 = ks_test_compiled_dup(c1);
+	c2->version = 2;
+	add_colliding_listeners(c2);
+	assert_int_equal(ks_backend_apply(f->b, c2, &st), 0);
+	assert_int_not_equal(seed_of(f, st.gen), 1);
+	assert_int_equal(seed_of(f, 1 - st.gen), 1); /* the old generation, until reclaimed */
+	assert_int_equal(count_listeners(f, st.gen), c2->n_listeners);
+	assert_listeners_found(f, st.gen, c2);
+	assert_listeners_found(f, 1 - st.gen, c1);
+	assert_int_equal(ks_backend_reclaim(f->b, NULL), 0);
+	assert_listener_gens_equal(f);
+	assert_listeners_found(f, 0, c2);
+	/* And back: seed 1 again, the old generation rewritten on reclaim. */
+	c1->version = 3;
+	assert_int_equal(ks_backend_apply_sync(f->b, c1, &st), 0);
+	assert_int_equal(seed_of(f, 0), 1);
+	assert_listener_gens_equal(f);
+	assert_int_equal(count_listeners(f, 0), 1);
+	assert_listeners_found(f, 1, c1);
+	ks_test_compiled_free(c1);
+	ks_test_compiled_free(c2);
+}
+
+/* A controller restart between flip and reclaim: listeners read back in rule order, repaired. */
+static void test_listeners_recovered_after_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct ks_compiled *c1 = ks_test_compiled(1, 4, 1), *c2;
+	struct ks_backend_opts bo = {.pin_root = ROOT};
+	struct ks_apply_stats st;
+	char msg[256];
+
+	for (__u32 i = 0; i < 20; i++)
+		ks_test_add_listener(c1, 0xcb007200u + 19 - i, (__u16)(8000 + i));
+	assert_int_equal(ks_backend_apply(f->b, c1, &st), 0);
+	assert_int_equal(count_listeners(f, 0), 0);
+	ks_backend_close(f->b);
+	f->b = NULL;
+	assert_int_equal(ks_backend_open(&f->b, &bo, msg, sizeof(msg)), 0);
+	assert_true(ks_backend_reclaim_pending(f->b));
+	assert_int_equal(ks_backend_reclaim(f->b, NULL), 0);
+	assert_listener_gens_equal(f);
+	assert_listeners_found(f, 0, c1);
+	/* The recovered list is the applied one, ids and all: nothing to write. */
+	c2 = ks_test_compiled_dup(c1);
+	c2->version = 2;
+	assert_int_equal(ks_backend_apply_sync(f->b, c2, &st), 0);
+	assert_int_equal(st.listener_writes, 0);
+	ks_test_compiled_free(c1);
+	ks_test_compiled_free(c2);
+}
+
+static void test_unplaceable_listeners_change_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct ks_compiled *c1 = ks_test_compiled(1, 4, 1), *bad;
+	struct ks_apply_stats st;
+
+	assert_int_equal(ks_backend_apply_sync(f->b, c1, &st), 0);
+	bad = ks_test_compiled_dup(c1);
+	bad->version = 2;
+	for (__u32 i = 0; i < KS_LISTENER_WAYS; i++) /* the same listener five times */
+		ks_test_add_listener(bad, 0xcb00710au, 7000);
+	/* Left pending on purpose: a refused set must not even reclaim. */
+	c1->version = 5;
+	assert_int_equal(ks_backend_apply(f->b, c1, &st), 0);
+	assert_int_equal(ks_backend_apply(f->b, bad, &st), -ENOSPC);
+	assert_non_null(strstr(ks_backend_error(f->b), "cannot be placed"));
+	assert_true(ks_backend_reclaim_pending(f->b));
+	assert_unchanged(f, 5, 0);
+	assert_int_equal(count_listeners(f, 0), 1);
+	assert_int_equal(count_listeners(f, 1), 1);
+	assert_int_equal(ks_backend_reclaim(f->b, NULL), 0);
+	assert_listener_gens_equal(f);
+	ks_test_compiled_free(c1);
+	ks_test_compiled_free(bad);
 }
 
 static int setup_few_slots(void **state)
@@ -785,6 +981,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_apply_asks_for_next_hops, setup_nh, teardown),
 	    cmocka_unit_test_setup_teardown(test_counters_are_summed_and_ranked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_listener_changes_are_diffed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_listener_seed_changes_with_the_set, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_listeners_recovered_after_restart, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_unplaceable_listeners_change_nothing, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_slot_overflow_is_shared_then_left, setup_few_slots,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_flips_are_atomic_under_traffic, setup, teardown),

@@ -33,6 +33,7 @@
 
 #include <keysteer/table.h>
 #include <keysteer/wire.h>
+#include "backend/listener_table.h"
 #include "backend/loader.h"
 #include "backend/tc_attach.h"
 #include "rfc1071.h"
@@ -231,14 +232,52 @@ static struct ks_shard shard(const char *vip, enum ks_steer steer)
 	return s;
 }
 
+static struct ks_listener_key listener(int af, const char *addr)
+{
+	struct ks_listener_key lk;
+
+	memset(&lk, 0, sizeof(lk));
+	inet_pton(af, addr, lk.addr.w);
+	lk.port = htons(LISTEN_PT);
+	lk.proto = IPPROTO_UDP;
+	lk.family = af == AF_INET ? KS_AF_INET : KS_AF_INET6;
+	return lk;
+}
+
+/* Generation 0's listeners become keys[0..n): its buckets, then its config's seed. */
+static void put_listeners(const struct ks_listener_key *keys, __u32 n)
+{
+	struct ks_listener_bucket *img = calloc(KS_LISTENER_BUCKETS, sizeof(*img));
+	struct ks_config cfg;
+	__u32 seed = 0, zero = 0;
+	int fd;
+
+	assert_non_null(img);
+	assert_int_equal(ks_listener_table_build(keys, n, img, &seed), 0);
+	fd = map_fd("ks_listeners");
+	assert_true(fd >= 0);
+	for (__u32 b = 0; b < KS_LISTENER_BUCKETS; b++) {
+		__u32 idx = ks_listener_index(0, b);
+
+		assert_int_equal(bpf_map_update_elem(fd, &idx, &img[b], BPF_ANY), 0);
+	}
+	close(fd);
+	free(img);
+	fd = map_fd("ks_config");
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &cfg), 0);
+	close(fd);
+	cfg.listener_seed = seed;
+	put("ks_config", &zero, &cfg);
+}
+
 /* Generation 0: one listener, one route to shard 0 with shard 1 as its shadow. */
 static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_steer shadow)
 {
 	__u32 zero = 0, one = 1;
 	struct ks_active act = {.gen = 0};
 	struct ks_config cfg;
-	struct ks_listener_key lk;
-	struct ks_listener l = {.id = 0};
+	struct ks_listener_key lk = listener(AF_INET, LISTEN_IP);
 	struct ks_route_key rk;
 	struct ks_route rt;
 	struct ks_shard s0 = shard(PRIMARY_IP, primary), s1 = shard(SHADOW_IP, shadow);
@@ -248,11 +287,6 @@ static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_ste
 	cfg.default_action = KS_DEFAULT_DROP;
 	cfg.n_routes = 1;
 	cfg.gue_port = htons(GUE_PORT);
-	memset(&lk, 0, sizeof(lk));
-	inet_pton(AF_INET, LISTEN_IP, &lk.addr.w[0]);
-	lk.port = htons(LISTEN_PT);
-	lk.proto = IPPROTO_UDP;
-	lk.family = KS_AF_INET;
 	memset(&rk, 0, sizeof(rk));
 	rk.key = KEY;
 	memset(&rt, 0, sizeof(rt));
@@ -264,7 +298,7 @@ static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_ste
 	rt.t[0].shard = 0;
 	rt.t[0].last = KS_WEIGHT_BUCKETS - 1;
 	put("ks_config", &zero, &cfg);
-	put("ks_listeners", &lk, &l);
+	put_listeners(&lk, 1);
 	put("ks_routes", &rk, &rt);
 	put("ks_shards", &zero, &s0);
 	put("ks_shards", &one, &s1);
@@ -275,17 +309,11 @@ static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_ste
 static void write_tables6(void)
 {
 	__u32 zero = 0, one = 1;
-	struct ks_listener_key lk;
-	struct ks_listener l = {.id = 1};
+	struct ks_listener_key lk[2] = {listener(AF_INET, LISTEN_IP), listener(AF_INET6, LISTEN6)};
 	struct ks_shard s0 = shard(PRIMARY_IP, KS_STEER_GUE), s1 = shard(SHADOW_IP, KS_STEER_GUE);
 
 	write_tables(KS_WEIGHT_BUCKETS, KS_STEER_GUE, KS_STEER_GUE);
-	memset(&lk, 0, sizeof(lk));
-	inet_pton(AF_INET6, LISTEN6, lk.addr.w);
-	lk.port = htons(LISTEN_PT);
-	lk.proto = IPPROTO_UDP;
-	lk.family = KS_AF_INET6;
-	put("ks_listeners", &lk, &l);
+	put_listeners(lk, 2);
 	s0.family = s1.family = KS_AF_INET6;
 	inet_pton(AF_INET6, PRIMARY6, s0.vip.w);
 	inet_pton(AF_INET6, SHADOW6, s1.vip.w);

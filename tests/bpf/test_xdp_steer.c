@@ -17,6 +17,7 @@
 #include <keysteer/wire.h>
 
 #include <keysteer/encap.h>
+#include <keysteer/listener_table.h>
 #include <keysteer/parse.h>
 #include <keysteer/select.h>
 
@@ -558,6 +559,79 @@ static void generations(void **state)
 	assert_int_equal(fx_reason(&fx, KS_R_NOT_LISTENER), 1);
 }
 
+/*
+ * Two generations with different listener sets, placed with different seeds
+ * (gen 1's overfills a bucket under gen 0's seed): the active one decides.
+ */
+static void generations_own_listener_sets(void **state)
+{
+	struct ks_shard sh = fx_shard(4, "10.9.9.9", 8080, KS_STEER_GUE, 1, "10.0.0.1");
+	struct ks_route r = fx_route1(0, 0);
+	struct ks_listener_key set1[KS_LISTENER_WAYS + 1];
+	__u32 n1 = 0, want = 0, seed0 = fx.listener_seed[0];
+	struct pkt_spec s;
+	struct pkt_layout lay;
+	uint8_t in[PKT_MAX];
+	static struct xdp_out o;
+	size_t n;
+
+	(void)state;
+	/* Gen 1: five UDP ports of L4 that gen 0's seed puts in one bucket; not 7000. */
+	for (uint32_t port = 7001; port < 65536 && n1 < KS_LISTENER_WAYS + 1; port++) {
+		struct ks_listener_key k;
+		__u32 b;
+
+		memset(&k, 0, sizeof(k));
+		pkt_addr(4, L4, (uint8_t *)k.addr.w);
+		k.port = htons((uint16_t)port);
+		k.proto = 17;
+		k.family = KS_AF_INET;
+		b = ks_listener_bucket(&k.addr, k.port, k.proto, k.family, seed0);
+		if (n1 == 0)
+			want = b;
+		if (b == want)
+			set1[n1++] = k;
+	}
+	assert_int_equal(n1, KS_LISTENER_WAYS + 1);
+	fx_set_listeners(&fx, 1, set1, n1);
+	assert_int_not_equal(fx.listener_seed[1], seed0);
+	fx_set_route(&fx, 0, KEY_A, &r);
+	fx_set_route(&fx, 1, KEY_A, &r);
+	fx_set_shard(&fx, 1, 0, &sh);
+
+	/* Gen 0 active: 7000 is a listener, gen 1's ports are not. */
+	pkt_init(&s, 4, 17, C4, L4, 40000, 7000);
+	n = build_udp(&s, in, &lay, KEY_A, 0, 0, 8);
+	fx_run(&fx, in, n, &o);
+	assert_int_equal(o.ret, XDP_TX);
+	assert_int_equal(get32(o.data + 14 + 16), 0x0a01000a); /* gen 0's shard 0 */
+	for (__u32 i = 0; i < n1; i++) {
+		pkt_init(&s, 4, 17, C4, L4, 40000, ntohs(set1[i].port));
+		n = build_udp(&s, in, &lay, KEY_A, 0, 0, 8);
+		fx_run(&fx, in, n, &o);
+		assert_int_equal(o.ret, XDP_PASS);
+		check_unchanged(&o, in, n);
+	}
+	assert_int_equal(fx_reason(&fx, KS_R_NOT_LISTENER), n1);
+
+	/* Gen 1 active: every one of its five ports, with its own seed; 7000 is not. */
+	fx_set_active(&fx, 1);
+	for (__u32 i = 0; i < n1; i++) {
+		pkt_init(&s, 4, 17, C4, L4, 40000, ntohs(set1[i].port));
+		n = build_udp(&s, in, &lay, KEY_A, 0, 0, 8);
+		fx_run(&fx, in, n, &o);
+		assert_int_equal(o.ret, XDP_TX);
+		assert_int_equal(get32(o.data + 14 + 16), 0x0a090909); /* gen 1's shard 0 */
+	}
+	pkt_init(&s, 4, 17, C4, L4, 40000, 7000);
+	n = build_udp(&s, in, &lay, KEY_A, 0, 0, 8);
+	fx_run(&fx, in, n, &o);
+	assert_int_equal(o.ret, XDP_PASS);
+	check_unchanged(&o, in, n);
+	assert_int_equal(fx_reason(&fx, KS_R_NOT_LISTENER), n1 + 1);
+	assert_int_equal(fx_reason(&fx, KS_R_STEERED), n1 + 1);
+}
+
 /* Shadow sample: the packet is passed unmodified with the metadata for tc. */
 static void shadow_handoff(void **state)
 {
@@ -808,6 +882,7 @@ int main(void)
 	    cmocka_unit_test_setup(mtu_exceeded_passed, setup),
 	    cmocka_unit_test_setup(missing_shard, setup),
 	    cmocka_unit_test_setup(generations, setup),
+	    cmocka_unit_test_setup(generations_own_listener_sets, setup),
 	    cmocka_unit_test_setup(shadow_handoff, setup),
 	    cmocka_unit_test_setup(shadow_sample_by_hash, setup),
 	    cmocka_unit_test_setup(vlan_tagged_steered, setup),

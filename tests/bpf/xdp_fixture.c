@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 
+#include "backend/listener_table.h"
 #include "ks_router.skel.h"
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -112,7 +113,50 @@ void fx_set_config(struct xdp_fx *f, uint32_t gen, uint64_t version, uint8_t def
 	c.version = version;
 	c.default_action = default_action;
 	c.gue_port = htons(gue_port);
+	c.listener_seed = f->listener_seed[gen]; /* the placement of this generation's listeners */
 	assert_int_equal(bpf_map_update_elem(f->config, &gen, &c, BPF_ANY), 0);
+}
+
+/* Place generation gen's listener list: all its buckets, then its config's seed. */
+static void write_listeners(struct xdp_fx *f, uint32_t gen)
+{
+	struct ks_listener_bucket *img = calloc(KS_LISTENER_BUCKETS, sizeof(*img));
+	uint32_t idx[KS_LISTENER_BUCKETS], count = KS_LISTENER_BUCKETS, seed = 0;
+	struct ks_config c;
+
+	assert_non_null(img);
+	assert_true(gen < KS_GENERATIONS);
+	assert_int_equal(
+	    ks_listener_table_build(f->listener_keys[gen], f->n_listeners[gen], img, &seed), 0);
+	for (uint32_t i = 0; i < KS_LISTENER_BUCKETS; i++)
+		idx[i] = ks_listener_index(gen, i);
+	assert_int_equal(bpf_map_update_batch(f->listeners, idx, img, &count, NULL), 0);
+	assert_int_equal(count, KS_LISTENER_BUCKETS);
+	free(img);
+	f->listener_seed[gen] = seed;
+	assert_int_equal(bpf_map_lookup_elem(f->config, &gen, &c), 0);
+	c.listener_seed = seed;
+	assert_int_equal(bpf_map_update_elem(f->config, &gen, &c, BPF_ANY), 0);
+}
+
+static long find_listener(const struct xdp_fx *f, uint32_t gen, const struct ks_listener_key *k)
+{
+	for (uint32_t i = 0; i < f->n_listeners[gen]; i++)
+		if (memcmp(&f->listener_keys[gen][i], k, sizeof(*k)) == 0)
+			return i;
+	return -1;
+}
+
+void fx_set_listeners(struct xdp_fx *f, uint32_t gen, const struct ks_listener_key *keys,
+		      uint32_t n)
+{
+	assert_true(gen < KS_GENERATIONS && n <= KS_MAX_LISTENERS);
+	for (uint32_t i = 0; i < n; i++) {
+		f->listener_keys[gen][i] = keys[i];
+		f->listener_keys[gen][i].gen = 0;
+	}
+	f->n_listeners[gen] = n;
+	write_listeners(f, gen);
 }
 
 static void listener_key(struct ks_listener_key *k, uint32_t gen, int family, const char *addr,
@@ -123,26 +167,36 @@ static void listener_key(struct ks_listener_key *k, uint32_t gen, int family, co
 	k->port = htons(port);
 	k->proto = proto;
 	k->family = (uint8_t)family;
-	k->gen = gen;
+	k->gen = 0; /* the list is per generation; gen is not part of a slot */
+	assert_true(gen < KS_GENERATIONS);
 }
 
 void fx_add_listener(struct xdp_fx *f, uint32_t gen, int family, const char *addr, uint16_t port,
 		     uint8_t proto)
 {
 	struct ks_listener_key k;
-	struct ks_listener v = {.id = 0};
 
 	listener_key(&k, gen, family, addr, port, proto);
-	assert_int_equal(bpf_map_update_elem(f->listeners, &k, &v, BPF_ANY), 0);
+	if (find_listener(f, gen, &k) >= 0)
+		return;
+	assert_true(f->n_listeners[gen] < KS_MAX_LISTENERS);
+	f->listener_keys[gen][f->n_listeners[gen]++] = k;
+	write_listeners(f, gen);
 }
 
 void fx_del_listener(struct xdp_fx *f, uint32_t gen, int family, const char *addr, uint16_t port,
 		     uint8_t proto)
 {
 	struct ks_listener_key k;
+	long at;
 
 	listener_key(&k, gen, family, addr, port, proto);
-	assert_int_equal(bpf_map_delete_elem(f->listeners, &k), 0);
+	at = find_listener(f, gen, &k);
+	assert_true(at >= 0);
+	memmove(&f->listener_keys[gen][at], &f->listener_keys[gen][at + 1],
+		(f->n_listeners[gen] - (uint32_t)at - 1) * sizeof(k));
+	f->n_listeners[gen]--;
+	write_listeners(f, gen);
 }
 
 void fx_set_route(struct xdp_fx *f, uint32_t gen, uint64_t key, const struct ks_route *r)
@@ -326,7 +380,10 @@ void fx_reset_all(struct xdp_fx *f)
 {
 	uint64_t w = 0;
 
-	empty_map(f->listeners, sizeof(struct ks_listener_key));
+	for (uint32_t g = 0; g < KS_GENERATIONS; g++) {
+		f->n_listeners[g] = 0;
+		write_listeners(f, g);
+	}
 	empty_map(f->routes, sizeof(struct ks_route_key));
 	for (uint32_t g = 0; g < KS_GENERATIONS; g++)
 		for (uint32_t id = 0; id < 16; id++)

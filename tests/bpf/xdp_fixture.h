@@ -22,6 +22,14 @@ struct xdp_fx {
 	int reason_stats, shard_stats, key_stats, tx_ports;
 	int flows4, flows6, nat_rev, nat_filter;
 	int ncpus;
+	/*
+	 * Each generation's listeners as the fx_*listener* calls left them: a
+	 * change rebuilds that generation's buckets and seed the way the
+	 * controller does (ks_listener_table_build); fx_set_config keeps the seed.
+	 */
+	uint32_t n_listeners[KS_GENERATIONS];
+	struct ks_listener_key listener_keys[KS_GENERATIONS][KS_MAX_LISTENERS];
+	uint32_t listener_seed[KS_GENERATIONS];
 };
 
 struct xdp_out {
@@ -60,6 +68,9 @@ void fx_add_listener(struct xdp_fx *f, uint32_t gen, int family, const char *add
 		     uint8_t proto);
 void fx_del_listener(struct xdp_fx *f, uint32_t gen, int family, const char *addr, uint16_t port,
 		     uint8_t proto);
+/* Generation gen's listeners become keys[0..n) (their gen is ignored). */
+void fx_set_listeners(struct xdp_fx *f, uint32_t gen, const struct ks_listener_key *keys,
+		      uint32_t n);
 void fx_set_route(struct xdp_fx *f, uint32_t gen, uint64_t key, const struct ks_route *r);
 void fx_del_route(struct xdp_fx *f, uint32_t gen, uint64_t key);
 void fx_set_shard(struct xdp_fx *f, uint32_t gen, uint32_t id, const struct ks_shard *sh);

@@ -19,6 +19,7 @@
 #include <keysteer/table.h>
 
 #include "../pkt.h"
+#include "backend/listener_table.h"
 #include "ks_router.skel.h"
 #include "xdp_bench.skel.h"
 
@@ -156,31 +157,38 @@ static void set_tables(void)
 	struct ks_route *vals = calloc(65536, sizeof(*vals));
 	struct ks_config cfg;
 	struct ks_active act = {.gen = 0};
-	struct ks_listener lv = {.id = 0};
-	uint32_t zero = 0;
+	struct ks_listener_key lk[2];
+	struct ks_listener_bucket *img = calloc(KS_LISTENER_BUCKETS, sizeof(*img));
+	uint32_t zero = 0, lidx[KS_LISTENER_BUCKETS], lcount = KS_LISTENER_BUCKETS;
+	int lerr;
 	const char *vips[4] = {"10.1.0.10", "10.1.0.20", "10.2.0.10", "10.2.0.20"};
 
-	if (!keys || !vals)
+	if (!keys || !vals || !img)
 		die("calloc", ENOMEM);
 	if (bpf_map_update_elem(bpf_map__fd(sk->maps.ks_active), &zero, &act, 0))
 		die("ks_active", errno);
+	/* The listeners placed as the controller places them: buckets and seed. */
+	memset(lk, 0, sizeof(lk));
+	for (int proto = 0; proto < 2; proto++) {
+		pkt_addr(4, "203.0.113.10", (uint8_t *)lk[proto].addr.w);
+		lk[proto].port = htons(proto ? 7443 : 7000);
+		lk[proto].proto = proto ? 6 : 17;
+		lk[proto].family = KS_AF_INET;
+	}
 	memset(&cfg, 0, sizeof(cfg));
+	lerr = ks_listener_table_build(lk, 2, img, &cfg.listener_seed);
+	if (lerr)
+		die("placing listeners", lerr);
+	for (uint32_t i = 0; i < KS_LISTENER_BUCKETS; i++)
+		lidx[i] = ks_listener_index(0, i);
+	if (bpf_map_update_batch(bpf_map__fd(sk->maps.ks_listeners), lidx, img, &lcount, NULL))
+		die("ks_listeners", errno);
+	free(img);
 	cfg.version = 1;
 	cfg.default_action = KS_DEFAULT_DROP;
 	cfg.gue_port = htons(KS_DEFAULT_GUE_PORT);
 	if (bpf_map_update_elem(bpf_map__fd(sk->maps.ks_config), &zero, &cfg, 0))
 		die("ks_config", errno);
-	for (int proto = 0; proto < 2; proto++) {
-		struct ks_listener_key lk;
-
-		memset(&lk, 0, sizeof(lk));
-		pkt_addr(4, "203.0.113.10", (uint8_t *)lk.addr.w);
-		lk.port = htons(proto ? 7443 : 7000);
-		lk.proto = proto ? 6 : 17;
-		lk.family = KS_AF_INET;
-		if (bpf_map_update_elem(bpf_map__fd(sk->maps.ks_listeners), &lk, &lv, 0))
-			die("ks_listeners", errno);
-	}
 	for (uint32_t id = 0; id < 4; id++) {
 		struct ks_shard sh;
 		uint8_t smac[6] = {2, 0x70, 7, 0xe4, 0, 2}, dmac[6] = {2, 0x5a, 0xad, 0, 0, 7};
