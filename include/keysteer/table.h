@@ -85,14 +85,6 @@ struct ks_listener_key {
 };
 
 /*
- * A listener's id, its index in the rule set: ks_listeners' value when it was
- * a hash map. No fast path uses it any more.
- */
-struct ks_listener {
-	__u32 id;
-};
-
-/*
  * ks_listeners, an array of KS_GENERATIONS * KS_LISTENER_BUCKETS buckets:
  * generation gen's bucket b is entry gen * KS_LISTENER_BUCKETS + b. The
  * controller places every listener in bucket ks_listener_bucket(..., seed)

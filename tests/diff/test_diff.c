@@ -149,12 +149,12 @@ static void load_xdp(struct xdp_fx *f, const struct ks_shm_view *v, __u32 gen,
 	assert_int_equal(bpf_map_update_elem(f->config, &g0, &cfg, BPF_ANY), 0);
 	for (__u32 i = 0; i < c->n_listeners; i++) {
 		struct ks_listener_key k = c->listeners[i];
-		struct ks_listener val = {.id = i};
 
 		k.gen = 0;
 		assert_non_null(ks_shm_listener_lookup(v, gen, &k));
-		assert_int_equal(bpf_map_update_elem(f->listeners, &k, &val, BPF_ANY), 0);
 	}
+	/* Placed in buckets as the BPF backend places them; the seed goes into cfg. */
+	fx_set_listeners(f, 0, c->listeners, c->n_listeners);
 	for (__u32 i = 0; i < c->n_routes; i++) {
 		const struct ks_route *r = ks_shm_route_lookup(v, gen, c->keys[i]);
 		struct ks_route_key k = {.key = c->keys[i], .gen = 0};
