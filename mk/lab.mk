@@ -22,8 +22,8 @@ $(eval $(call cmocka_test,test_tag,tests/lab/test_tag.c $(KS_TAG_SRCS),$(KS_TAG_
 # The lab client's bookkeeping and address parsing.
 $(eval $(call cmocka_test,test_lab_tally,tests/lab/test_tally.c tests/lab/lab_tally.c tests/lab/lab_addr.c,-ljansson))
 
-# The lab's tools: shard service, client, and a driver for the keysteer
-# commands the lab uses (until `keysteer` registers them all).
+# The lab's tools: shard service and client (the lab drives keysteerd and the
+# decapsulators with `keysteer` itself).
 LAB := $(BUILD)/lab
 $(LAB)/ks-shard: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/shard_svc.c tests/lab/lab_addr.c $(KS_CLIENT_SRCS))
 	@mkdir -p $(@D)
@@ -32,11 +32,7 @@ $(LAB)/ks-lab-client: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/lab_client.c tes
 		tests/lab/lab_tcp.c tests/lab/lab_tally.c tests/lab/lab_addr.c $(KS_CLIENT_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KS) $^ -o $@ -ljansson
-$(LAB)/ks-lab-ctl: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/lab_ctl.c ctl/cli/cmd_ctl.c \
-		ctl/ctlsock/ctlsock.c $(KS_TAG_SRCS) $(KS_CMD_BPF_SRCS) $(KS_BACKEND_SRCS))
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_KS) $^ -o $@ $(KS_TAG_LIBS) $(KS_BACKEND_LDLIBS)
-LAB_TOOLS := $(LAB)/ks-shard $(LAB)/ks-lab-client $(LAB)/ks-lab-ctl
+LAB_TOOLS := $(LAB)/ks-shard $(LAB)/ks-lab-client
 BINS += $(LAB_TOOLS)
 # Everything a lab run needs.
 LAB_DEPS := $(LAB_TOOLS) $(BUILD)/keysteerd $(BUILD)/keysteer $(BUILD)/bpf/ks_router.bpf.o \
@@ -44,7 +40,7 @@ LAB_DEPS := $(LAB_TOOLS) $(BUILD)/keysteerd $(BUILD)/keysteer $(BUILD)/bpf/ks_ro
 
 # End-to-end tests over the lab (each builds its own lab, a few seconds to
 # set up; every wait and loop is bounded). `make check-lab` runs them all.
-LAB_TESTS := steer tcp host swaps kill
+LAB_TESTS := steer tcp host swaps kill shadow
 define lab_test
 check-lab-$(1): $$(LAB_DEPS)
 	@$$(call run_test,lab-$(1),bash tests/lab/test_$(1).sh $$(BUILD))
@@ -55,7 +51,16 @@ $(foreach t,$(LAB_TESTS),$(eval $(call lab_test,$(t))))
 # The same client-side checks with keysteer-dpdk as the router (mk/dpdk.mk builds it).
 $(eval $(call lab_test,dpdk))
 check-lab-dpdk: $(BUILD)/keysteer-dpdk
-check-lab: $(addprefix check-lab-,$(LAB_TESTS)) check-lab-dpdk
+# Swaps and SIGKILL again with keysteer-dpdk as the router, on the shared
+# table keysteerd publishes into.
+define lab_dpdk_test
+check-lab-dpdk-$(1): $$(LAB_DEPS) $$(BUILD)/keysteer-dpdk
+	@$$(call run_test,lab-dpdk-$(1),env LAB_ROUTER=dpdk bash tests/lab/test_$(1).sh $$(BUILD))
+CHECK_TARGETS += check-lab-dpdk-$(1)
+.PHONY: check-lab-dpdk-$(1)
+endef
+$(foreach t,swaps kill,$(eval $(call lab_dpdk_test,$(t))))
+check-lab: $(addprefix check-lab-,$(LAB_TESTS)) check-lab-dpdk check-lab-dpdk-swaps check-lab-dpdk-kill
 .PHONY: check-lab
 
 # make lab: the lab up, and a shell inside it (leaving the shell tears it down).

@@ -70,10 +70,10 @@ lab_init() {
 	LAB_FEED=$LAB_DIR/feed/rules.json
 	LAB_DLOG=$LAB_DIR/keysteerd.log
 	export KEYSTEER_SOCKET=$LAB_SOCK
-	LAB_CTL=$LAB_BUILD/lab/ks-lab-ctl
+	LAB_KS=$LAB_BUILD/keysteer
 	LAB_CLIENT=$LAB_BUILD/lab/ks-lab-client
 	LAB_KSD=${LAB_KSD:-$LAB_BUILD/keysteerd}
-	for t in "$LAB_CTL" "$LAB_CLIENT" "$LAB_BUILD/lab/ks-shard" "$LAB_KSD" \
+	for t in "$LAB_KS" "$LAB_CLIENT" "$LAB_BUILD/lab/ks-shard" "$LAB_KSD" \
 		"$LAB_BUILD/bpf/ks_router.bpf.o" "$LAB_BUILD/bpf/ks_decap.bpf.o"; do
 		[ -e "$t" ] || lab_die "missing $t (make $t)"
 	done
@@ -99,19 +99,8 @@ inns() {
 	nsenter --net="/run/netns/$LAB_P-$h" "$@"
 }
 
-# ks CMD ARGS...: `keysteer CMD` when the CLI has it, else the lab's driver.
-declare -A LAB_KS_HAS=()
-ks() {
-	local cmd=$1
-	if [ -z "${LAB_KS_HAS[$cmd]:-}" ]; then
-		if "$LAB_BUILD/keysteer" help "$cmd" >/dev/null 2>&1; then
-			LAB_KS_HAS[$cmd]=$LAB_BUILD/keysteer
-		else
-			LAB_KS_HAS[$cmd]=$LAB_CTL
-		fi
-	fi
-	"${LAB_KS_HAS[$cmd]}" "$@"
-}
+# ks CMD ARGS...: the keysteer CLI.
+ks() { "$LAB_KS" "$@"; }
 
 # lab_bg HOST CMD...: start CMD in HOST's namespace in the background and
 # remember it. nsenter execs CMD, so $! is CMD itself (not a subshell).
@@ -243,7 +232,7 @@ lab_shards() {
 	local h i
 	ks decap --help >/dev/null # resolves which binary has it
 	for h in "${LAB_HOSTS[@]}"; do
-		inns "$h" "${LAB_KS_HAS[decap]}" decap attach --iface eth0 \
+		inns "$h" "$LAB_KS" decap attach --iface eth0 \
 			--pin-root "$LAB_PIN/decap-$h" --obj "$LAB_BUILD/bpf/ks_decap.bpf.o" \
 			>/dev/null || lab_die "decapsulator on $h"
 		lab_bg "$h" "$LAB_BUILD/lab/ks-shard" --shard "${LAB_SHARD[$h]}" --host "$h" \
@@ -260,15 +249,22 @@ lab_shards() {
 	done
 }
 
-# lab_router_start [ARGS...]: keysteerd in the router namespace, on the feed.
+# lab_router_start [ARGS...]: keysteerd in the router namespace, on the feed:
+# with XDP on the router's veths, or, with LAB_ROUTER=dpdk, publishing into
+# keysteer-dpdk's shared table (lab_dpdk_start -) instead.
 lab_router_start() {
-	local i ifs=()
-	for i in "${LAB_CLIENTS[@]}" "${LAB_HOSTS[@]}"; do ifs+=(--iface "$i"); done
+	local i dp=()
+	if [ "${LAB_ROUTER:-xdp}" = dpdk ]; then
+		dp=(--dpdk-table "$LAB_DIR/dpdk.tbl")
+	else
+		for i in "${LAB_CLIENTS[@]}" "${LAB_HOSTS[@]}"; do dp+=(--iface "$i"); done
+		dp+=(--xdp-mode "${LAB_XDP_MODE:-native}" --pin-root "$LAB_PIN/router"
+			--bpf-obj "$LAB_BUILD/bpf/ks_router.bpf.o" --max-routes 4096)
+	fi
 	rm -f "$LAB_SOCK"
-	nsenter --net="/run/netns/$LAB_P-rt" "$LAB_KSD" "${ifs[@]}" --xdp-mode "${LAB_XDP_MODE:-native}" \
-		--feed "file:$LAB_FEED" --pin-root "$LAB_PIN/router" --socket "$LAB_SOCK" \
-		--bpf-obj "$LAB_BUILD/bpf/ks_router.bpf.o" --metrics 127.0.0.1:9464 \
-		--max-routes 4096 --host-id "$LAB_P" --log-level info "$@" 2>>"$LAB_DLOG" &
+	nsenter --net="/run/netns/$LAB_P-rt" "$LAB_KSD" "${dp[@]}" --feed "file:$LAB_FEED" \
+		--socket "$LAB_SOCK" --metrics 127.0.0.1:9464 --host-id "$LAB_P" --log-level info \
+		"$@" 2>>"$LAB_DLOG" &
 	LAB_DPID=$!
 	LAB_PIDS+=("$LAB_DPID")
 	for i in $(seq 100); do
@@ -283,13 +279,18 @@ lab_router_start() {
 # lab_dpdk_start RULES: keysteer-dpdk as the router instead of keysteerd and
 # XDP, on net_af_packet ports over the router's veths (c1 c2 s1..s4 are
 # ports 0..5), standalone on RULES (a rule change restarts it; the
-# connection table survives in a file). The kernel still sees every frame
+# connection table survives in a file), or with RULES "-" on whatever
+# keysteerd publishes into the shared table (LAB_ROUTER=dpdk). The kernel still sees every frame
 # (AF_PACKET does not take them), which is what keeps ARP, answers and the
 # router's own traffic working; blackhole routes keep it from answering
 # listener traffic itself. One lcore busy-polls. LAB_DPDK_PID.
 lab_dpdk_start() {
-	local i p=0 n=2 h vdevs=() neighs=()
+	local i p=0 n=2 h vdevs=() neighs=() rules=()
+	[ "$1" = - ] || rules=(--rules "$1")
 	lab_dpdk_stop
+	[ -x "$LAB_BUILD/keysteer-dpdk" ] || lab_die "missing $LAB_BUILD/keysteer-dpdk (make $LAB_BUILD/keysteer-dpdk)"
+	[ "$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)" -ge 64 ] ||
+		lab_die "fewer than 64 free 2 MiB hugepages (make deps)"
 	if [ -z "${LAB_DPDK_ROUTES:-}" ]; then
 		ip -n "$(ns rt)" route add blackhole "$LAB_LISTEN/32"
 		ip -n "$(ns rt)" -6 route add blackhole "$LAB_LISTEN6/128"
@@ -324,7 +325,7 @@ lab_dpdk_start() {
 		n=$((n + 1))
 	done
 	nsenter --net="/run/netns/$LAB_P-rt" "$LAB_BUILD/keysteer-dpdk" -l 0-1 -n 1 --no-pci \
-		--file-prefix "$LAB_P" --huge-unlink -m 128 "${vdevs[@]}" -- --rules "$1" \
+		--file-prefix "$LAB_P" --huge-unlink -m 128 "${vdevs[@]}" -- "${rules[@]}" \
 		--table "$LAB_DIR/dpdk.tbl" --flows-file "$LAB_DIR/dpdk.flows" --src 10.97.1.1 \
 		--src fd97:1::1 "${neighs[@]}" >>"$LAB_DIR/dpdk.log" 2>&1 &
 	LAB_DPDK_PID=$!
@@ -393,7 +394,11 @@ lab_up() {
 	lab_net
 	lab_log "lab $LAB_P: decapsulators and services on ${LAB_HOSTS[*]}"
 	lab_shards
-	lab_log "lab $LAB_P: keysteerd on the router (XDP ${LAB_XDP_MODE:-native})"
+	if [ "${LAB_ROUTER:-xdp}" = dpdk ]; then
+		lab_log "lab $LAB_P: keysteerd publishing to keysteer-dpdk's shared table"
+	else
+		lab_log "lab $LAB_P: keysteerd on the router (XDP ${LAB_XDP_MODE:-native})"
+	fi
 	lab_feed "$rules"
 	lab_router_start
 	v=$(jq -r .version "$rules")
@@ -401,8 +406,33 @@ lab_up() {
 		tail -n 20 "$LAB_DLOG" >&2
 		lab_die "rule set version $v was not applied"
 	}
+	if [ "${LAB_ROUTER:-xdp}" = dpdk ]; then
+		# Next hops are keysteer-dpdk's own (--neigh): nothing to resolve.
+		lab_log "lab $LAB_P: keysteer-dpdk on the router's veths, on that table"
+		lab_dpdk_start -
+		return 0
+	fi
 	if [ $# -gt 0 ]; then lab_wait_resolved "$@" || lab_die "next hops of $* not resolved"; fi
 	return 0
+}
+
+# lab_demo_variant N VERSION: publish the demo rule set as VERSION with the
+# canary's weight and VIP by N % 4 (5% or 50%; 10.99.2.10 on s2 or
+# 10.99.2.20 on s4): the changes the swap tests cycle through.
+lab_demo_variant() {
+	local w vip
+	case $(($1 % 4)) in
+	0) w=5 vip=10.99.2.10 ;;
+	1) w=50 vip=10.99.2.10 ;;
+	2) w=50 vip=10.99.2.20 ;;
+	3) w=5 vip=10.99.2.20 ;;
+	esac
+	jq --argjson v "$2" --argjson w $w --arg vip $vip '.version = $v |
+		.shards["cw-canary"].vip = $vip |
+		(.routes[] | select(.to | length == 2) | .to) =
+			[{"shard": "cw-default", "weight": (100 - $w)}, {"shard": "cw-canary", "weight": $w}]' \
+		"$LAB_ROOT/rules/demo/rules.json" >"$LAB_DIR/variant.json"
+	lab_feed "$LAB_DIR/variant.json"
 }
 
 # lab_cgroup NAME: a cgroup v2 directory for this lab (created), printed.
@@ -439,7 +469,7 @@ lab_stop_wait() {
 
 # lab_decap_count HOST OUTCOME: packets the host's decapsulator counted (gue, ipip, pass, ...).
 lab_decap_count() {
-	inns "$1" "${LAB_KS_HAS[decap]}" decap stats -j --pin-root "$LAB_PIN/decap-$1" |
+	inns "$1" "$LAB_KS" decap stats -j --pin-root "$LAB_PIN/decap-$1" |
 		jq -r ".counters.$2.packets"
 }
 

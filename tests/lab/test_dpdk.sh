@@ -11,17 +11,14 @@
 #    on allowed shards, and keep their shard across a weight change (the
 #    router restarts on the new rule set; its connection table is a file);
 #  - shadow copies arrive marked SHADOW at the configured rate +-2% while the
-#    primaries are unaffected (the XDP router cannot be tested for this yet:
-#    it hands sampled packets to a tc helper that does not exist).
+#    primaries are unaffected (test_shadow.sh checks the same with the XDP
+#    router and its tc program).
 # Not here (they need keysteerd driving keysteer-dpdk's shared table): rule
 # swaps under load and the controller SIGKILL test; host traffic reaches the
 # router's kernel by construction with AF_PACKET ports.
 BUILD=${1:-build}
 source "$(dirname "$0")/lab.sh"
 lab_init "$BUILD"
-[ -x "$LAB_BUILD/keysteer-dpdk" ] || lab_die "missing $LAB_BUILD/keysteer-dpdk (make $LAB_BUILD/keysteer-dpdk)"
-[ "$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)" -ge 64 ] ||
-	lab_die "fewer than 64 free 2 MiB hugepages (make deps)"
 
 L4=$LAB_LISTEN:$LAB_UDP
 L6="[$LAB_LISTEN6]:$LAB_UDP"
@@ -122,7 +119,7 @@ lab_dpdk_start "$(lab_rules "$LAB_ROOT/rules/lab/nat4.json" 4)"
 mode "$L4" lab/nat fraud "NAT IPv4 (answers translated back by keysteer-dpdk)"
 lab_dpdk_start "$(lab_rules "$LAB_ROOT/rules/lab/nat6.json" 5)"
 mode "$L6" lab/nat6 fraud "NAT IPv6"
-# ---- shadow copies (keysteer-dpdk clones; the XDP router needs a tc helper) ----
+# ---- shadow copies (keysteer-dpdk clones them itself) ----
 shadow_count() { lab_shard_stats | jq -rs --arg h "$1" --arg f "$2" '.[] | select(.host == $h) | .[$f]'; }
 lab_dpdk_start "$(lab_rules "$LAB_ROOT/rules/lab/shadow.json" 6)"
 sh0=$(shadow_count s3 udp_shadow) an0=$(shadow_count s3 udp_answered)

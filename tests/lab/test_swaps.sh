@@ -4,7 +4,9 @@
 # flow, cycling the demo feed's changes (canary 5% <-> 50%, canary VIP
 # 10.99.2.10 on s2 <-> 10.99.2.20 on s4). Not one request may be lost,
 # answered by a shard its key's route does not allow, or corrupted, and no
-# TCP connection may fail or change shard.
+# TCP connection may fail or change shard. With LAB_ROUTER=dpdk (make
+# check-lab-dpdk-swaps) keysteerd publishes each version into keysteer-dpdk's
+# shared table and keysteer-dpdk is the router.
 BUILD=${1:-build}
 SWAPS=${SWAPS:-100}
 source "$(dirname "$0")/lab.sh"
@@ -14,22 +16,6 @@ HOME_K=ContinueWatchingRanking/demo/home
 KIDS_K=ContinueWatchingRanking/demo/kids
 FRAUD_K=FraudScore/demo/checkout
 CW=cw-default,cw-canary
-# variant N VERSION: the demo rule set with canary weight and VIP by N % 4.
-variant() {
-	local w vip
-	case $(($1 % 4)) in
-	0) w=5 vip=10.99.2.10 ;;
-	1) w=50 vip=10.99.2.10 ;;
-	2) w=50 vip=10.99.2.20 ;;
-	3) w=5 vip=10.99.2.20 ;;
-	esac
-	jq --argjson v "$2" --argjson w $w --arg vip $vip '.version = $v |
-		.shards["cw-canary"].vip = $vip |
-		(.routes[] | select(.to | length == 2) | .to) =
-			[{"shard": "cw-default", "weight": (100 - $w)}, {"shard": "cw-canary", "weight": $w}]' \
-		"$LAB_ROOT/rules/demo/rules.json" >"$LAB_DIR/v.json"
-	lab_feed "$LAB_DIR/v.json"
-}
 
 lab_up "$LAB_ROOT/rules/demo/rules.json" "$HOME_K" "$KIDS_K" "$FRAUD_K"
 TAGGED=$(lab_cgroup tagged)
@@ -52,7 +38,7 @@ sleep 1
 start=$(date +%s.%N)
 applied=0
 for i in $(seq 1 "$SWAPS"); do
-	variant "$i" $((i + 1))
+	lab_demo_variant "$i" $((i + 1))
 	lab_wait_version $((i + 1)) || break
 	applied=$((applied + 1))
 	sleep 0.05
