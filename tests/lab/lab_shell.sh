@@ -14,7 +14,7 @@ rc=$LAB_DIR/bashrc
 {
 	echo "[ -f ~/.bashrc ] && source ~/.bashrc"
 	echo "source $LAB_SRC/lab.sh"
-	declare -p LAB_BUILD LAB_P LAB_DIR LAB_PIN LAB_SOCK LAB_FEED LAB_DLOG LAB_CTL LAB_CLIENT \
+	declare -p LAB_BUILD LAB_P LAB_DIR LAB_PIN LAB_SOCK LAB_FEED LAB_DLOG LAB_KS LAB_CLIENT \
 		LAB_KSD LAB_CG | sed 's/^declare -[-x]* /declare -g /'
 	echo "export KEYSTEER_SOCKET=$LAB_SOCK"
 	echo "feed=$LAB_FEED client=$LAB_CLIENT"

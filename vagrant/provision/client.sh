@@ -5,7 +5,7 @@
 source /keysteer/vagrant/provision/common.sh
 ip route replace 10.99.0.0/16 via 10.98.1.1
 "$KS" tag --cgroup keysteer-clients --key ContinueWatchingRanking/demo/home ||
-	"$LAB_BIN/ks-lab-ctl" tag --cgroup keysteer-clients --key ContinueWatchingRanking/demo/home
+	"$KS" tag --cgroup keysteer-clients --key ContinueWatchingRanking/demo/home
 cat >/usr/local/bin/ks-demo-client <<SH
 #!/bin/bash
 # Keyed UDP (ks_client library) and tagged kernel TCP through the router.

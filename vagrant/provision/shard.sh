@@ -12,7 +12,7 @@ ip addr replace 10.99.0.1/32 dev lo
 ip route replace 10.98.0.0/16 via "10.97.$n.1"
 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 "net.ipv4.conf.$i.rp_filter=0"
 "$KS" decap attach --iface "$i" --xdp-mode generic --obj "$BPF_DIR/ks_decap.bpf.o" ||
-	"$LAB_BIN/ks-lab-ctl" decap attach --iface "$i" --xdp-mode generic --obj "$BPF_DIR/ks_decap.bpf.o"
+	"$KS" decap attach --iface "$i" --xdp-mode generic --obj "$BPF_DIR/ks_decap.bpf.o"
 unit ks-shard "keysteer lab shard service ($shard)" "$LAB_BIN/ks-shard" --shard "$shard" \
 	--host "$(hostname)" --udp 10.99.0.1:7000 --tcp 10.99.0.1:7443 --udp "$vip:8080" --tcp "$vip:8080"
 echo "$(hostname): $shard on $vip, decapsulator on $i"

@@ -122,7 +122,7 @@ done
 note "== HTTP: wrk -t1 -d${DUR}s, 50 connections (throughput) and 4 (latency), $RUNS runs each"
 for h in s1 s2; do
 	inns "$h" "$BENCH" sink detach --iface eth0
-	inns "$h" "${LAB_KS_HAS[decap]:-$LAB_CTL}" decap attach --iface eth0 \
+	inns "$h" "$LAB_KS" decap attach --iface eth0 \
 		--pin-root "$LAB_PIN/decap-$h" --obj "$LAB_BUILD/bpf/ks_decap.bpf.o" >/dev/null ||
 		lab_die "decapsulator on $h"
 	lab_bg "$h" "$LAB_BUILD/lab/ks-shard" --shard "${LAB_SHARD[$h]}" --host "$h" \
