@@ -16,9 +16,9 @@
 #include <bpf/bpf_helpers.h>
 #include <keysteer/table.h>
 
-#define KS_DEFAULT_MAX_ROUTES  (2 * 262144) /* both generations; set at load */
-#define KS_DEFAULT_MAX_FLOWS   65536	    /* per CPU; set at load */
-#define KS_DEFAULT_STATS_SLOTS 262144	    /* set at load */
+#define KS_DEFAULT_MAX_ROUTES  262144 /* per generation; set at load */
+#define KS_DEFAULT_MAX_FLOWS   65536  /* per CPU; set at load */
+#define KS_DEFAULT_STATS_SLOTS 262144 /* set at load */
 #define KS_MAX_IFINDEX	       1024
 #define KS_DEFAULT_MAX_NAT     65536 /* per CPU; set at load */
 #define KS_NAT_FILTER_WORDS    1024  /* 65536 bits */
@@ -52,13 +52,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_listeners SEC(".maps");
 
-struct {
+/* The routes of generation 0 and of generation 1 (keysteer/table.h). */
+struct ks_routes_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_DEFAULT_MAX_ROUTES);
-	__type(key, struct ks_route_key);
+	__type(key, __u64);
 	__type(value, struct ks_route);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ks_routes SEC(".maps");
+};
+struct ks_routes_map ks_routes0 SEC(".maps");
+struct ks_routes_map ks_routes1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

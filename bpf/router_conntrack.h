@@ -10,20 +10,6 @@
 
 #include "router_ctx.h"
 
-/*
- * Keeps the IPv4 and IPv6 map calls apart. Left alone, clang merges the two
- * calls of each function below into one whose map is chosen by a phi; the
- * verifier cannot inline a lookup on a map it does not know statically, so
- * the merged call went through the generic bpf_map_lookup_elem helper and an
- * indirect call through the map's ops. A distinct one-instruction asm after
- * each call (a move into a dead register) makes the two tails differ.
- */
-#define KS_KEEP_APART(tag)                                                                         \
-	do {                                                                                       \
-		int ks_apart_;                                                                     \
-		asm volatile("%0 = " #tag : "=r"(ks_apart_));                                      \
-	} while (0)
-
 KS_ALWAYS_INLINE struct ks_flow *ks_sh_flow_lookup(struct xdp_md *ctx, const union ks_flow_key *k,
 						   __u8 family)
 {

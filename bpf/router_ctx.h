@@ -24,6 +24,21 @@
 
 #include <keysteer/shell.h>
 
+/*
+ * Keeps the two map calls of a branch apart (the IPv4 and IPv6 connection
+ * tables, the two generations' routes). Left alone, clang merges them into
+ * one call whose map is chosen by a phi; the verifier cannot inline a lookup
+ * on a map it does not know statically, so the merged call went through the
+ * generic bpf_map_lookup_elem helper and an indirect call through the map's
+ * ops. A distinct one-instruction asm after each call (a move into a dead
+ * register) makes the two tails differ.
+ */
+#define KS_KEEP_APART(tag)                                                                         \
+	do {                                                                                       \
+		int ks_apart_;                                                                     \
+		asm volatile("%0 = " #tag : "=r"(ks_apart_));                                      \
+	} while (0)
+
 /* Packet bounds, re-read after anything that moves the head. */
 #define KS_DATA(ctx)	 ((void *)(long)(ctx)->data)
 #define KS_DATA_END(ctx) ((void *)(long)(ctx)->data_end)

@@ -64,12 +64,17 @@ KS_ALWAYS_INLINE int ks_sh_is_listener(struct xdp_md *ctx, const struct ks_liste
 
 KS_ALWAYS_INLINE const struct ks_route *ks_sh_route(struct xdp_md *ctx, __u32 gen, __u64 key)
 {
-	struct ks_route_key rk = {};
+	const struct ks_route *r;
 
 	(void)ctx;
-	rk.key = key;
-	rk.gen = gen;
-	return bpf_map_lookup_elem(&ks_routes, &rk);
+	if (gen) {
+		r = bpf_map_lookup_elem(&ks_routes1, &key);
+		KS_KEEP_APART(1);
+	} else {
+		r = bpf_map_lookup_elem(&ks_routes0, &key);
+		KS_KEEP_APART(0);
+	}
+	return r;
 }
 
 /*

@@ -19,9 +19,7 @@ int ks_backend_write_gen(struct ks_backend *b, __u32 gen, __u32 *calls)
 	__u32 idx[KS_MAX_SHARDS], lidx[KS_LISTENER_BUCKETS];
 	int err;
 
-	for (__u32 i = 0; i < p->n_route_delete; i++)
-		p->route_delete_keys[i].gen = gen;
-	err = ks_map_delete(b->m.routes, p->route_delete_keys, sizeof(struct ks_route_key),
+	err = ks_map_delete(b->m.routes[gen], p->route_delete_keys, sizeof(__u64),
 			    p->n_route_delete, calls);
 	if (err) {
 		ks_backend_seterr(b, "deleting routes of generation %u: %s", gen, strerror(-err));
@@ -57,9 +55,7 @@ int ks_backend_write_gen(struct ks_backend *b, __u32 gen, __u32 *calls)
 		}
 	}
 
-	for (__u32 i = 0; i < p->n_route_upsert; i++)
-		p->route_upsert_keys[i].gen = gen;
-	err = ks_map_write(b->m.routes, p->route_upsert_keys, sizeof(struct ks_route_key),
+	err = ks_map_write(b->m.routes[gen], p->route_upsert_keys, sizeof(__u64),
 			   p->route_upsert_vals, sizeof(struct ks_route), p->n_route_upsert, calls);
 	if (err) {
 		ks_backend_seterr(b, "writing routes of generation %u: %s", gen, strerror(-err));
@@ -312,14 +308,14 @@ static int plan(struct ks_backend *b, const struct ks_compiled *c, struct apply_
 	    malloc((pl->ops.n_delete ? pl->ops.n_delete : 1) * sizeof(*p->release_slots));
 	if (!p->route_upsert_keys || !p->route_delete_keys || !p->release_slots)
 		return -ENOMEM;
-	for (__u32 i = 0; i < pl->ops.n_upsert; i++)
-		p->route_upsert_keys[i] = (struct ks_route_key){.key = pl->ops.upsert_keys[i]};
+	memcpy(p->route_upsert_keys, pl->ops.upsert_keys,
+	       pl->ops.n_upsert * sizeof(*p->route_upsert_keys));
 	/* The values move over as they are (no copy of a large array). */
 	p->route_upsert_vals = pl->ops.upsert_vals;
 	pl->ops.upsert_vals = NULL;
 	p->n_route_upsert = pl->ops.n_upsert;
 	for (__u32 i = 0; i < pl->ops.n_delete; i++) {
-		p->route_delete_keys[i] = (struct ks_route_key){.key = pl->ops.delete_keys[i]};
+		p->route_delete_keys[i] = pl->ops.delete_keys[i];
 		p->release_slots[i] = pl->ops.delete_slots[i];
 	}
 	p->n_route_delete = pl->ops.n_delete;

@@ -13,9 +13,9 @@
 struct ks_pending {
 	bool active;
 	__u32 n_route_upsert, n_route_delete;
-	struct ks_route_key *route_upsert_keys;
+	__u64 *route_upsert_keys;
 	struct ks_route *route_upsert_vals;
-	struct ks_route_key *route_delete_keys;
+	__u64 *route_delete_keys;
 	__u32 n_release;
 	__u32 *release_slots; /* freed once the old generation drops their keys */
 	/* ks_listeners buckets that differ from the old image: index in a generation, value. */

@@ -83,7 +83,6 @@ int ks_stats_active(const struct ks_maps *m, __u32 *gen, struct ks_config *cfg)
 }
 
 struct key_walk {
-	__u32 gen;
 	const __u64 *slot_packets;
 	__u32 n_slots;
 	struct ks_key_count *all;
@@ -92,12 +91,9 @@ struct key_walk {
 
 static int collect_key(const void *key, const void *val, void *arg)
 {
-	const struct ks_route_key *k = key;
 	const struct ks_route *r = val;
 	struct key_walk *w = arg;
 
-	if (k->gen != w->gen)
-		return 0;
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 1024;
 		struct ks_key_count *all = realloc(w->all, cap * sizeof(*all));
@@ -107,7 +103,7 @@ static int collect_key(const void *key, const void *val, void *arg)
 		w->cap = cap;
 	}
 	memset(&w->all[w->n], 0, sizeof(w->all[0]));
-	w->all[w->n].key = k->key;
+	memcpy(&w->all[w->n].key, key, sizeof(w->all[w->n].key));
 	w->all[w->n].slot = r->stats_slot;
 	w->all[w->n].st.packets = r->stats_slot < w->n_slots ? w->slot_packets[r->stats_slot] : 0;
 	w->n++;
@@ -128,7 +124,7 @@ int ks_stats_top_keys(const struct ks_maps *m, __u32 gen, struct ks_key_count *o
 {
 	const __u32 chunk = 4096;
 	size_t per_key = ks_percpu_stride(sizeof(struct ks_key_stats)) * (size_t)m->ncpus;
-	struct key_walk w = {.gen = gen, .n_slots = m->stats_slots};
+	struct key_walk w = {.n_slots = m->stats_slots};
 	__u64 *packets = calloc(m->stats_slots ? m->stats_slots : 1, sizeof(*packets));
 	char *raw = malloc(chunk * per_key);
 	int err = 0;
@@ -152,8 +148,8 @@ int ks_stats_top_keys(const struct ks_maps *m, __u32 gen, struct ks_key_count *o
 	if (err)
 		goto out;
 	w.slot_packets = packets;
-	err = ks_map_walk(m->routes, sizeof(struct ks_route_key), sizeof(struct ks_route),
-			  collect_key, &w);
+	err = ks_map_walk(m->routes[gen & (KS_GENERATIONS - 1)], sizeof(__u64),
+			  sizeof(struct ks_route), collect_key, &w);
 	if (err)
 		goto out;
 	if (w.n)

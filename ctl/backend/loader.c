@@ -51,8 +51,8 @@ static __u32 wanted_size(const struct ks_loader_opts *o, const char *name)
 {
 	__u32 cap = o->route_capacity;
 
-	if (cap && !strcmp(name, "ks_routes"))
-		return KS_GENERATIONS * cap;
+	if (cap && (!strcmp(name, "ks_routes0") || !strcmp(name, "ks_routes1")))
+		return cap;
 	if (!strcmp(name, "ks_key_stats")) {
 		if (o->stats_slots)
 			return o->stats_slots;

@@ -45,7 +45,7 @@ struct ks_loader_opts {
 	const char *pin_root;  /* NULL: KS_DEFAULT_PIN_ROOT */
 	const char *obj_path;  /* NULL: KS_DEFAULT_ROUTER_OBJ */
 	const char *prog_name; /* NULL: the object's first XDP program */
-	__u32 route_capacity;  /* routes per generation (ks_routes holds two); 0: object default */
+	__u32 route_capacity;  /* routes per generation (ks_routes0/1 each); 0: object default */
 	__u32 stats_slots;     /* ks_key_stats entries; 0: route_capacity * 9/8 + 1 */
 	__u32 flows_per_cpu;   /* TCP connection / NAT tables (per-CPU LRU): entries per CPU */
 	const struct ks_map_size *sizes; /* other maps (e.g. the connection table) */

@@ -62,7 +62,9 @@ static const struct map_spec specs[] = {
      sizeof(struct ks_config)},
     {"ks_listeners", offsetof(struct ks_maps, listeners), BPF_MAP_TYPE_ARRAY, 4,
      sizeof(struct ks_listener_bucket)},
-    {"ks_routes", offsetof(struct ks_maps, routes), BPF_MAP_TYPE_HASH, sizeof(struct ks_route_key),
+    {"ks_routes0", offsetof(struct ks_maps, routes[0]), BPF_MAP_TYPE_HASH, sizeof(__u64),
+     sizeof(struct ks_route)},
+    {"ks_routes1", offsetof(struct ks_maps, routes[1]), BPF_MAP_TYPE_HASH, sizeof(__u64),
      sizeof(struct ks_route)},
     {"ks_shards", offsetof(struct ks_maps, shards), BPF_MAP_TYPE_ARRAY, 4, sizeof(struct ks_shard)},
     {"ks_reason_stats", offsetof(struct ks_maps, reason_stats), BPF_MAP_TYPE_PERCPU_ARRAY, 4,
@@ -135,8 +137,12 @@ int ks_maps_open(struct ks_maps *m, const char *pin_root, char *msg, size_t msgl
 				 s->key_size, s->value_size);
 			goto fail;
 		}
-		if (s->offset == offsetof(struct ks_maps, routes))
-			m->routes_max = info.max_entries;
+		/* A generation holds what the smaller of the two route maps holds. */
+		if (s->offset == offsetof(struct ks_maps, routes[0]))
+			m->routes_max = KS_GENERATIONS * info.max_entries;
+		if (s->offset == offsetof(struct ks_maps, routes[1]) &&
+		    KS_GENERATIONS * info.max_entries < m->routes_max)
+			m->routes_max = KS_GENERATIONS * info.max_entries;
 		if (s->offset == offsetof(struct ks_maps, key_stats))
 			m->stats_slots = info.max_entries;
 		if (s->offset == offsetof(struct ks_maps, shards) &&

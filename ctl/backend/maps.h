@@ -15,13 +15,13 @@ struct ks_maps {
 	int active;
 	int config;
 	int listeners;
-	int routes;
+	int routes[2]; /* ks_routes0, ks_routes1: one per generation */
 	int shards;
 	int reason_stats;
 	int shard_stats;
 	int key_stats;
 	int tx_ports;
-	__u32 routes_max;  /* ks_routes max_entries: both generations */
+	__u32 routes_max;  /* route max_entries of both generations together */
 	__u32 stats_slots; /* ks_key_stats max_entries */
 	int ncpus;	   /* possible CPUs: per-CPU values come in this many copies */
 };

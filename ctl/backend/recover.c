@@ -17,19 +17,17 @@
 struct route_split {
 	struct ks_route_table gen[KS_GENERATIONS];
 	__u32 cap[KS_GENERATIONS];
+	__u32 walking; /* the generation whose map is being read */
 };
 
 static int collect_route(const void *key, const void *val, void *arg)
 {
-	const struct ks_route_key *k = key;
 	struct route_split *rs = arg;
-	struct ks_route_table *t;
+	__u32 g = rs->walking;
+	struct ks_route_table *t = &rs->gen[g];
 
-	if (k->gen >= KS_GENERATIONS)
-		return 0; /* not ours to keep; the stale entry is harmless */
-	t = &rs->gen[k->gen];
-	if (t->n == rs->cap[k->gen]) {
-		__u32 cap = rs->cap[k->gen] ? 2 * rs->cap[k->gen] : 4096;
+	if (t->n == rs->cap[g]) {
+		__u32 cap = rs->cap[g] ? 2 * rs->cap[g] : 4096;
 		__u64 *keys = realloc(t->keys, cap * sizeof(*keys));
 		struct ks_route *routes;
 
@@ -40,10 +38,10 @@ static int collect_route(const void *key, const void *val, void *arg)
 		if (!routes)
 			return -ENOMEM;
 		t->routes = routes;
-		rs->cap[k->gen] = cap;
+		rs->cap[g] = cap;
 		t->cap = cap;
 	}
-	t->keys[t->n] = k->key;
+	memcpy(&t->keys[t->n], key, sizeof(__u64));
 	t->routes[t->n] = *(const struct ks_route *)val;
 	t->n++;
 	return 0;
@@ -70,13 +68,11 @@ static int queue_repair(struct ks_backend *b, const struct ks_route_table *other
 	}
 	while (i < other->n || j < a->n) {
 		if (j == a->n || (i < other->n && other->keys[i] < a->keys[j])) {
-			p->route_delete_keys[p->n_route_delete++] =
-			    (struct ks_route_key){.key = other->keys[i]};
+			p->route_delete_keys[p->n_route_delete++] = other->keys[i];
 			i++;
 		} else if (i == other->n || a->keys[j] < other->keys[i] ||
 			   memcmp(&a->routes[j], &other->routes[i], sizeof(a->routes[j]))) {
-			p->route_upsert_keys[p->n_route_upsert] =
-			    (struct ks_route_key){.key = a->keys[j]};
+			p->route_upsert_keys[p->n_route_upsert] = a->keys[j];
 			p->route_upsert_vals[p->n_route_upsert++] = a->routes[j];
 			if (i < other->n && a->keys[j] == other->keys[i])
 				i++;
@@ -164,11 +160,13 @@ int ks_backend_recover(struct ks_backend *b)
 	}
 	b->n_listeners = n_listeners < KS_MAX_LISTENERS ? (__u32)n_listeners : KS_MAX_LISTENERS;
 
-	err = ks_map_walk(b->m.routes, sizeof(struct ks_route_key), sizeof(struct ks_route),
-			  collect_route, &rs);
-	if (err) {
-		ks_backend_seterr(b, "reading ks_routes: %s", strerror(-err));
-		goto out;
+	for (rs.walking = 0; rs.walking < KS_GENERATIONS; rs.walking++) {
+		err = ks_map_walk(b->m.routes[rs.walking], sizeof(__u64), sizeof(struct ks_route),
+				  collect_route, &rs);
+		if (err) {
+			ks_backend_seterr(b, "reading ks_routes%u: %s", rs.walking, strerror(-err));
+			goto out;
+		}
 	}
 	ks_route_table_sort(&rs.gen[0]);
 	ks_route_table_sort(&rs.gen[1]);

@@ -118,8 +118,7 @@ static int bpf_lookup(struct ks_dataplane *dp, uint64_t key, struct ks_dp_lookup
 	out->gen = gen;
 	out->version = cfg.version;
 	out->default_action = cfg.default_action;
-	struct ks_route_key rk = {.key = key, .gen = gen};
-	if (bpf_map_lookup_elem(m->routes, &rk, &out->route) < 0)
+	if (bpf_map_lookup_elem(m->routes[gen & (KS_GENERATIONS - 1)], &key, &out->route) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	out->found = true;
 	for (unsigned i = 0; i < out->route.n_targets && i < KS_MAX_TARGETS; i++) {

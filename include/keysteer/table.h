@@ -108,12 +108,12 @@ struct ks_listener_bucket {
 	struct ks_listener_slot s[KS_LISTENER_WAYS];
 };
 
-/* ks_routes, hash: (routing_key, generation) -> route. */
-struct ks_route_key {
-	__u64 key; /* host order */
-	__u32 gen;
-	__u32 pad;
-};
+/*
+ * ks_routes0 and ks_routes1, one hash per generation: routing_key (__u64,
+ * host order) -> route. One map per generation keeps the key at 8 bytes: the
+ * kernel hashes and compares half as much as with the generation in the key
+ * (about 5 ns a packet here, make bench-xdp).
+ */
 
 /*
  * One weighted target: it owns the weight buckets (previous target's last, last].

@@ -32,7 +32,7 @@ int ks_backend_test(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	__u64 *keyp = data + sizeof(*eth), *verp = data + sizeof(*eth) + 8;
 	__u64 len = end - data;
-	struct ks_route_key rk = {};
+	__u64 key;
 	struct ks_active *act;
 	struct ks_config *cfg;
 	struct ks_route *r;
@@ -50,9 +50,8 @@ int ks_backend_test(struct xdp_md *ctx)
 	if (!cfg)
 		return XDP_ABORTED;
 	*verp = cfg->version;
-	rk.key = *keyp;
-	rk.gen = gen;
-	r = bpf_map_lookup_elem(&ks_routes, &rk);
+	key = *keyp;
+	r = bpf_map_lookup_elem(gen ? (void *)&ks_routes1 : (void *)&ks_routes0, &key);
 	if (!r) {
 		count(&ks_reason_stats, KS_R_UNKNOWN_KEY, len);
 		return XDP_DROP;

@@ -148,17 +148,14 @@ struct gen_routes {
 
 static int collect(const void *key, const void *val, void *arg)
 {
-	const struct ks_route_key *k = key;
 	struct gen_routes *g = arg;
 
-	if (k->gen != g->gen)
-		return 0;
 	if (g->n == g->cap) {
 		g->cap = g->cap ? 2 * g->cap : 1024;
 		g->keys = realloc(g->keys, g->cap * sizeof(*g->keys));
 		g->routes = realloc(g->routes, g->cap * sizeof(*g->routes));
 	}
-	g->keys[g->n] = k->key;
+	memcpy(&g->keys[g->n], key, sizeof(__u64));
 	g->routes[g->n++] = *(const struct ks_route *)val;
 	return 0;
 }
@@ -181,9 +178,8 @@ static struct gen_routes read_gen(const struct fixture *f, __u32 gen)
 	struct gen_routes g = {.gen = gen};
 	struct key_route *kr;
 
-	assert_int_equal(ks_map_walk(f->m.routes, sizeof(struct ks_route_key),
-				     sizeof(struct ks_route), collect, &g),
-			 0);
+	assert_int_equal(
+	    ks_map_walk(f->m.routes[gen], sizeof(__u64), sizeof(struct ks_route), collect, &g), 0);
 	kr = calloc(g.n ? g.n : 1, sizeof(*kr));
 	assert_non_null(kr);
 	for (__u32 i = 0; i < g.n; i++) {

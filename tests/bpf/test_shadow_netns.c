@@ -278,7 +278,7 @@ static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_ste
 	struct ks_active act = {.gen = 0};
 	struct ks_config cfg;
 	struct ks_listener_key lk = listener(AF_INET, LISTEN_IP);
-	struct ks_route_key rk;
+	__u64 rk = KEY;
 	struct ks_route rt;
 	struct ks_shard s0 = shard(PRIMARY_IP, primary), s1 = shard(SHADOW_IP, shadow);
 
@@ -287,8 +287,6 @@ static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_ste
 	cfg.default_action = KS_DEFAULT_DROP;
 	cfg.n_routes = 1;
 	cfg.gue_port = htons(GUE_PORT);
-	memset(&rk, 0, sizeof(rk));
-	rk.key = KEY;
 	memset(&rt, 0, sizeof(rt));
 	rt.stats_slot = SLOT;
 	rt.n_targets = 1;
@@ -299,7 +297,7 @@ static void write_tables(__u32 shadow_thresh, enum ks_steer primary, enum ks_ste
 	rt.t[0].last = KS_WEIGHT_BUCKETS - 1;
 	put("ks_config", &zero, &cfg);
 	put_listeners(&lk, 1);
-	put("ks_routes", &rk, &rt);
+	put("ks_routes0", &rk, &rt);
 	put("ks_shards", &zero, &s0);
 	put("ks_shards", &one, &s1);
 	put("ks_active", &zero, &act);

@@ -34,7 +34,8 @@ void fx_open(struct xdp_fx *f)
 	/* Private maps: nothing pinned, nothing reused from /sys/fs/bpf. */
 	bpf_object__for_each_map(m, f->skel->obj)
 	    assert_int_equal(bpf_map__set_pin_path(m, NULL), 0);
-	assert_int_equal(bpf_map__set_max_entries(f->skel->maps.ks_routes, 4096), 0);
+	assert_int_equal(bpf_map__set_max_entries(f->skel->maps.ks_routes0, 2048), 0);
+	assert_int_equal(bpf_map__set_max_entries(f->skel->maps.ks_routes1, 2048), 0);
 	assert_int_equal(bpf_map__set_max_entries(f->skel->maps.ks_key_stats, 1024), 0);
 	assert_int_equal(bpf_map__set_max_entries(f->skel->maps.ks_flows4, 4096), 0);
 	assert_int_equal(bpf_map__set_max_entries(f->skel->maps.ks_flows6, 4096), 0);
@@ -46,7 +47,8 @@ void fx_open(struct xdp_fx *f)
 	f->active = bpf_map__fd(f->skel->maps.ks_active);
 	f->config = bpf_map__fd(f->skel->maps.ks_config);
 	f->listeners = bpf_map__fd(f->skel->maps.ks_listeners);
-	f->routes = bpf_map__fd(f->skel->maps.ks_routes);
+	f->routes[0] = bpf_map__fd(f->skel->maps.ks_routes0);
+	f->routes[1] = bpf_map__fd(f->skel->maps.ks_routes1);
 	f->shards = bpf_map__fd(f->skel->maps.ks_shards);
 	f->reason_stats = bpf_map__fd(f->skel->maps.ks_reason_stats);
 	f->shard_stats = bpf_map__fd(f->skel->maps.ks_shard_stats);
@@ -201,16 +203,12 @@ void fx_del_listener(struct xdp_fx *f, uint32_t gen, int family, const char *add
 
 void fx_set_route(struct xdp_fx *f, uint32_t gen, uint64_t key, const struct ks_route *r)
 {
-	struct ks_route_key k = {.key = key, .gen = gen, .pad = 0};
-
-	assert_int_equal(bpf_map_update_elem(f->routes, &k, r, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(f->routes[gen & 1], &key, r, BPF_ANY), 0);
 }
 
 void fx_del_route(struct xdp_fx *f, uint32_t gen, uint64_t key)
 {
-	struct ks_route_key k = {.key = key, .gen = gen, .pad = 0};
-
-	assert_int_equal(bpf_map_delete_elem(f->routes, &k), 0);
+	assert_int_equal(bpf_map_delete_elem(f->routes[gen & 1], &key), 0);
 }
 
 void fx_set_shard(struct xdp_fx *f, uint32_t gen, uint32_t id, const struct ks_shard *sh)
@@ -384,7 +382,8 @@ void fx_reset_all(struct xdp_fx *f)
 		f->n_listeners[g] = 0;
 		write_listeners(f, g);
 	}
-	empty_map(f->routes, sizeof(struct ks_route_key));
+	empty_map(f->routes[0], sizeof(__u64));
+	empty_map(f->routes[1], sizeof(__u64));
 	for (uint32_t g = 0; g < KS_GENERATIONS; g++)
 		for (uint32_t id = 0; id < 16; id++)
 			fx_clear_shard(f, g, id);

@@ -18,7 +18,7 @@ struct ks_router_bpf;
 struct xdp_fx {
 	struct ks_router_bpf *skel;
 	int prog;
-	int active, config, listeners, routes, shards;
+	int active, config, listeners, routes[2], shards; /* routes: per generation */
 	int reason_stats, shard_stats, key_stats, tx_ports;
 	int flows4, flows6, nat_rev, nat_filter;
 	int ncpus;

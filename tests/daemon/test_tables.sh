@@ -18,7 +18,7 @@ DARGS=(--maps-only --pin-root "$PIN" --max-routes 65536 --feed "file:$F" --metri
 publish "$F" 1
 start_daemon "$S" "$DLOG" "${DARGS[@]}"
 check "version 1 written to the maps" wait_version "$S" 1
-check "maps pinned under the pin root" test -e "$PIN/ks_active" -a -e "$PIN/ks_routes"
+check "maps pinned under the pin root" test -e "$PIN/ks_active" -a -e "$PIN/ks_routes0" -a -e "$PIN/ks_routes1"
 check "status names the bpf data plane" test "$(status_field "$S" .daemon.dataplane)" = bpf
 G1=$("$CTL" lookup -j --socket "$S" k1 | jq -r .generation)
 check "lookup reads the config of the active generation" \

@@ -157,7 +157,7 @@ static void load_xdp(struct xdp_fx *f, const struct ks_shm_view *v, __u32 gen,
 	fx_set_listeners(f, 0, c->listeners, c->n_listeners);
 	for (__u32 i = 0; i < c->n_routes; i++) {
 		const struct ks_route *r = ks_shm_route_lookup(v, gen, c->keys[i]);
-		struct ks_route_key k = {.key = c->keys[i], .gen = 0};
+		__u64 k = c->keys[i];
 		struct ks_route val, want;
 
 		assert_non_null(r);
@@ -169,7 +169,7 @@ static void load_xdp(struct xdp_fx *f, const struct ks_shm_view *v, __u32 gen,
 			val.shadow_shard = KS_NO_SHARD;
 			val.shadow_thresh = 0;
 		}
-		assert_int_equal(bpf_map_update_elem(f->routes, &k, &val, BPF_ANY), 0);
+		assert_int_equal(bpf_map_update_elem(f->routes[0], &k, &val, BPF_ANY), 0);
 	}
 	for (__u32 i = 0; i < c->n_shards; i++) {
 		const struct ks_shard *sh = ks_shm_shard(v, gen, i);

@@ -152,8 +152,8 @@ static void router_program_stats(void)
 
 static void set_tables(void)
 {
-	int fd_routes = bpf_map__fd(sk->maps.ks_routes);
-	struct ks_route_key *keys = calloc(65536, sizeof(*keys));
+	int fd_routes = bpf_map__fd(sk->maps.ks_routes0);
+	__u64 *keys = calloc(65536, sizeof(*keys));
 	struct ks_route *vals = calloc(65536, sizeof(*vals));
 	struct ks_config cfg;
 	struct ks_active act = {.gen = 0};
@@ -217,9 +217,7 @@ static void set_tables(void)
 			struct ks_route *r = &vals[i];
 
 			memset(r, 0, sizeof(*r));
-			keys[i].key = key_of(k);
-			keys[i].gen = 0;
-			keys[i].pad = 0;
+			keys[i] = key_of(k);
 			r->stats_slot = k % 262144;
 			r->n_targets = 2;
 			r->sticky = KS_STICKY_FLOW;
@@ -230,7 +228,7 @@ static void set_tables(void)
 			r->t[1].last = 0xffff;
 		}
 		if (bpf_map_update_batch(fd_routes, keys, vals, &count, &bo) || count != 65536)
-			die("ks_routes batch", errno);
+			die("ks_routes0 batch", errno);
 	}
 	free(keys);
 	free(vals);
@@ -284,7 +282,12 @@ int main(int argc, char **argv)
 	if (!sk)
 		die("opening the bench object", errno);
 	unpin_all(sk->obj);
-	if (bpf_map__set_max_entries(sk->maps.ks_routes, 2 * NKEYS) ||
+	/*
+	 * Generation 0 holds the keys, sized as keysteerd sizes a generation by
+	 * default (--max-routes 2097152 for both: 1,048,576 each).
+	 */
+	if (bpf_map__set_max_entries(sk->maps.ks_routes0, NKEYS) ||
+	    bpf_map__set_max_entries(sk->maps.ks_routes1, 1024) ||
 	    bpf_map__set_max_entries(sk->maps.ks_flows4, 262144))
 		die("sizing maps", EINVAL);
 	if (xdp_bench_bpf__load(sk))
@@ -403,7 +406,7 @@ int main(int argc, char **argv)
 	 * the minimum over the rounds is the estimate; deltas and ratios use it.
 	 * The median is printed beside it.
 	 */
-	printf("\nBPF_PROG_TEST_RUN, repeat %u, %d interleaved rounds; %u keys in ks_routes; "
+	printf("\nBPF_PROG_TEST_RUN, repeat %u, %d interleaved rounds; %u keys in ks_routes0; "
 	       "every case checked (return code, counter per repeat)\n",
 	       repeat, ROUNDS, NKEYS);
 	printf("%-38s %7s %7s %11s %7s %6s\n", "case", "min", "median", "over parse", "target",

@@ -127,7 +127,6 @@ static __noinline int run_listener(struct xdp_md *ctx)
 /* Breakdown: ... then the routing header and the route lookup. */
 static __noinline int run_route(struct xdp_md *ctx)
 {
-	struct ks_route_key rk = {};
 	struct ks_header h;
 	struct ks_rctx r;
 
@@ -139,9 +138,7 @@ static __noinline int run_route(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (ks_udp_routing_header(KS_DATA(ctx), KS_DATA_END(ctx), &r.p, &h) != KS_PARSE_OK)
 		return XDP_PASS;
-	rk.key = h.routing_key;
-	rk.gen = r.gen;
-	return bpf_map_lookup_elem(&ks_routes, &rk) ? XDP_TX : XDP_PASS;
+	return ks_sh_route(ctx, r.gen, h.routing_key) ? XDP_TX : XDP_PASS;
 }
 
 SEC("xdp")
