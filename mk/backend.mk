@@ -41,13 +41,6 @@ check-test_backend: $(KS_BACKEND_TEST_OBJ)
 $(BUILD)/obj/tests/bpf/%.o $(BUILD)/obj/tests/net/%.o: CFLAGS_KS += -DKS_BUILD='"$(BUILD)"'
 $(BUILD)/san/tests/bpf/%.o $(BUILD)/san/tests/net/%.o: CFLAGS_SAN += -DKS_BUILD='"$(BUILD)"'
 
-# The data-plane commands behind a tiny driver of their own (tests/net).
-KS_DATAPLANE_CLI := $(BUILD)/tests/ks-dataplane
-$(KS_DATAPLANE_CLI): $(patsubst %.c,$(BUILD)/obj/%.o,tests/net/ks_dataplane.c $(KS_CMD_BPF_SRCS) $(KS_BACKEND_SRCS))
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_KS) $^ -o $@ $(KS_BACKEND_LDLIBS) -ljansson
-BINS += $(KS_DATAPLANE_CLI)
-
 # The loader on veths in the test's own namespace, with the stand-in and the real router.
 $(eval $(call cmocka_test,test_backend_loader,tests/bpf/backend_loader_test.c tests/net/nsutil.c $(KS_CMD_BPF_SRCS) $(KS_BACKEND_SRCS),$(KS_BACKEND_LDLIBS) -ljansson -lpthread))
 check-test_backend_loader: $(KS_BACKEND_TEST_OBJ) $(BUILD)/bpf/ks_router.bpf.o
