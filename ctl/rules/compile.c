@@ -8,6 +8,7 @@
 
 #include "rules/compile_int.h"
 #include "rules/diag.h"
+#include "rules/layout.h"
 
 static const char *const top_fields[] = {"schema", "version", "listeners", "shards",
 					 "routes", "default", NULL};
@@ -162,18 +163,27 @@ struct ks_compiled *ks_cc_build(struct ks_cc *cc)
 	return c;
 }
 
-enum ks_rules_result ks_rules_compile_doc(const struct ks_rules_doc *doc, struct ks_compiled **out,
-					  struct ks_diags *diags)
+/* Compile a parsed document; with split, its routes come from the text spans. */
+static enum ks_rules_result compile_root(const struct ks_rules_doc *doc,
+					 const struct ks_split *split, struct ks_compiled **out,
+					 struct ks_diags *diags, bool *split_failed)
 {
 	struct ks_cc cc = {
 	    .w = {.diags = diags, .doc = doc},
 	    .first_listener_v4 = -1,
 	    .first_listener_v6 = -1,
+	    .split = split,
 	};
 
 	*out = NULL;
 	ks_diags_reset(diags);
 	top(&cc, doc->root);
+	if (cc.split_failed) {
+		*split_failed = true;
+		ks_cc_free(&cc);
+		ks_diags_reset(diags);
+		return KS_RULES_INVALID;
+	}
 	if (cc.w.errors == 0) {
 		*out = ks_cc_build(&cc);
 		if (!*out)
@@ -182,6 +192,67 @@ enum ks_rules_result ks_rules_compile_doc(const struct ks_rules_doc *doc, struct
 	ks_cc_free(&cc);
 	ks_diags_sort(diags);
 	return cc.w.errors ? KS_RULES_INVALID : KS_RULES_OK;
+}
+
+enum ks_rules_result ks_rules_compile_doc(const struct ks_rules_doc *doc, struct ks_compiled **out,
+					  struct ks_diags *diags)
+{
+	bool split_failed = false;
+
+	return compile_root(doc, NULL, out, diags, &split_failed);
+}
+
+/*
+ * The split compile (rules.h): the frame is the text with the routes array
+ * emptied; -1 when the split cannot be used.
+ */
+static int compile_split(const char *buf, size_t len, const struct ks_rules_layout *lay,
+			 unsigned threads, struct ks_compiled **out, struct ks_diags *diags,
+			 enum ks_rules_result *r)
+{
+	size_t head = lay->routes_open + 1, tail = len - lay->routes_close;
+	struct ks_split split = {.buf = buf, .layout = lay, .threads = threads};
+	struct ks_rules_doc *doc = NULL;
+	bool split_failed = false;
+	char *frame = malloc(head + tail);
+
+	if (!frame)
+		return -1;
+	memcpy(frame, buf, head);
+	memcpy(frame + head, buf + lay->routes_close, tail);
+	/* Its syntax errors would carry the frame's line and column: not ours to report. */
+	if (ks_rules_parse(frame, head + tail, &doc, diags) != KS_RULES_OK) {
+		free(frame);
+		ks_diags_reset(diags);
+		return -1;
+	}
+	free(frame);
+	*r = compile_root(doc, &split, out, diags, &split_failed);
+	ks_rules_doc_free(doc);
+	return split_failed ? -1 : 0;
+}
+
+enum ks_rules_result ks_rules_compile_opts(const char *buf, size_t len,
+					   const struct ks_rules_options *opt,
+					   struct ks_compiled **out, struct ks_diags *diags)
+{
+	struct ks_rules_layout lay;
+	enum ks_rules_result r;
+
+	*out = NULL;
+	if (opt && opt->layout)
+		memset(opt->layout, 0, sizeof(*opt->layout));
+	if (!opt || opt->threads == 0 || ks_rules_scan(buf, len, &lay) < 0)
+		return ks_rules_compile_buf(buf, len, out, diags);
+	if (compile_split(buf, len, &lay, opt->threads, out, diags, &r) < 0) {
+		ks_rules_layout_free(&lay);
+		return ks_rules_compile_buf(buf, len, out, diags);
+	}
+	if (opt->layout)
+		*opt->layout = lay;
+	else
+		ks_rules_layout_free(&lay);
+	return r;
 }
 
 enum ks_rules_result ks_rules_compile_buf(const char *buf, size_t len, struct ks_compiled **out,

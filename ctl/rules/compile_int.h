@@ -8,6 +8,7 @@
 #ifndef KEYSTEER_CTL_RULES_COMPILE_INT_H
 #define KEYSTEER_CTL_RULES_COMPILE_INT_H
 
+#include "rules/layout.h"
 #include "rules/walk.h"
 
 struct ks_shard_def {
@@ -29,11 +30,35 @@ struct ks_route_def {
 	__u32 key_ord;	 /* position of "key" in the route object, for later errors */
 	bool has_key;	 /* key is a valid string: takes part in duplicate checks */
 	bool textual;	 /* hashed rather than a 0x literal */
+	bool text_kept;	 /* text_off is valid (the copy did not run out of memory) */
 };
 
 struct ks_key_ref {
 	__u64 key;
 	__u64 idx; /* index in routes[] */
+};
+
+/*
+ * An unknown shard name reported while suggestions were counted (compile
+ * split over threads, compile_split.c): each thread spends its own budget,
+ * and the merge keeps only the suggestions the one sequential budget would
+ * have paid for.
+ */
+struct ks_hint {
+	size_t diag;  /* index in the thread's diagnostics; SIZE_MAX if it was lost */
+	char *quoted; /* the name as quoted in the message when a suggestion was given */
+};
+
+struct ks_hint_log {
+	size_t n, cap;
+	struct ks_hint *v;
+};
+
+/* The document's text and layout, when routes are compiled from their spans. */
+struct ks_split {
+	const char *buf;
+	const struct ks_rules_layout *layout;
+	unsigned threads;
 };
 
 struct ks_cc {
@@ -65,11 +90,22 @@ struct ks_cc {
 	 */
 	char *text_pool;
 	size_t text_len, text_cap;
+
+	/* Set when the routes are compiled from the document's text spans (compile_split.c). */
+	const struct ks_split *split;
+	bool split_failed; /* the split could not be used: compile the whole document instead */
+	struct ks_hint_log *hints; /* a split thread's log of unknown shards */
 };
 
 void ks_cc_listeners(struct ks_cc *cc, const json_t *v);
 void ks_cc_shards(struct ks_cc *cc, const json_t *v);
 void ks_cc_routes(struct ks_cc *cc, const json_t *v);
+
+/* One route object (routes frame and index pushed). */
+void ks_cc_route(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj);
+
+/* "routes" from the document's text spans, on several threads (compile_split.c). */
+void ks_cc_routes_split(struct ks_cc *cc);
 
 /* Shard id of a name, or -1. */
 long ks_cc_shard_id(const struct ks_cc *cc, const char *name, size_t len);

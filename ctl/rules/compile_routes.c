@@ -280,11 +280,12 @@ static bool keep_text(struct ks_cc *cc, struct ks_route_def *d)
 	memcpy(cc->text_pool + cc->text_len, d->text, d->text_len);
 	cc->text_pool[cc->text_len + d->text_len] = '\0';
 	d->text_off = cc->text_len;
+	d->text_kept = true;
 	cc->text_len = need;
 	return true;
 }
 
-static void route(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj)
+void ks_cc_route(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj)
 {
 	struct ks_walk *w = &cc->w;
 	const json_t *to = NULL, *shadow_v = NULL;
@@ -386,6 +387,10 @@ void ks_cc_routes(struct ks_cc *cc, const json_t *arr)
 
 	if (!ks_want_array(w, arr))
 		return;
+	if (cc->split) {
+		ks_cc_routes_split(cc);
+		return;
+	}
 	cc->n_routes = json_array_size(arr);
 	cc->routes = calloc(cc->n_routes ? cc->n_routes : 1, sizeof(*cc->routes));
 	if (!cc->routes) {
@@ -396,7 +401,7 @@ void ks_cc_routes(struct ks_cc *cc, const json_t *arr)
 	for (size_t i = 0; i < cc->n_routes; i++) {
 		prefetch_route(arr, i + 1, cc->n_routes);
 		ks_walk_index(w, i);
-		route(cc, &cc->routes[i], json_array_get(arr, i));
+		ks_cc_route(cc, &cc->routes[i], json_array_get(arr, i));
 		ks_walk_pop(w);
 	}
 	ks_cc_check_keys(cc);

@@ -150,13 +150,30 @@ long ks_cc_shard_id(const struct ks_cc *cc, const char *name, size_t len)
 	return -1;
 }
 
+/* A split thread notes every name that spent (or would have spent) the budget. */
+static void log_hint(struct ks_hint_log *log, size_t diag, const char *quoted)
+{
+	if (log->n == log->cap) {
+		size_t cap = log->cap ? log->cap * 2 : 16;
+		struct ks_hint *v = realloc(log->v, cap * sizeof(*v));
+
+		if (!v)
+			return; /* the merge then keeps this thread's suggestions */
+		log->v = v;
+		log->cap = cap;
+	}
+	log->v[log->n++] = (struct ks_hint){.diag = diag, .quoted = quoted ? strdup(quoted) : NULL};
+}
+
 void ks_cc_unknown_shard(struct ks_cc *cc, const json_t *name)
 {
 	char q[KS_QUOTE_SIZE];
 	const char *s = json_string_value(name), *hint = NULL;
+	bool eligible = strlen(s) == json_string_length(name);
+	size_t before = cc->w.diags->n;
 
 	ks_quote(s, json_string_length(name), q, sizeof(q));
-	if (cc->suggestions_left > 0 && strlen(s) == json_string_length(name)) {
+	if (cc->suggestions_left > 0 && eligible) {
 		cc->suggestions_left--;
 		hint = ks_suggest(s, cc->shard_names, cc->n_shards);
 	}
@@ -164,6 +181,8 @@ void ks_cc_unknown_shard(struct ks_cc *cc, const json_t *name)
 		ks_walk_error(&cc->w, "unknown shard %s (did you mean \"%s\"?)", q, hint);
 	else
 		ks_walk_error(&cc->w, "unknown shard %s", q);
+	if (cc->hints && eligible)
+		log_hint(cc->hints, cc->w.diags->n > before ? before : SIZE_MAX, hint ? q : NULL);
 }
 
 void ks_cc_shards(struct ks_cc *cc, const json_t *obj)

@@ -125,6 +125,23 @@ void ks_json_arena_end(void)
 	active_arena = NULL;
 }
 
+void ks_json_arena_reset(struct ks_json_arena *arena)
+{
+	struct arena_chunk *keep = arena->head;
+
+	if (!keep)
+		return;
+	/* The newest chunk is the largest: keep it, release the older ones. */
+	for (struct arena_chunk *c = keep->next, *next; c; c = next) {
+		next = c->next;
+		free(c->base);
+		free(c);
+	}
+	keep->next = NULL;
+	keep->used = 0;
+	arena->total_used = 0;
+}
+
 size_t ks_json_arena_used(const struct ks_json_arena *arena)
 {
 	return arena->total_used;

@@ -60,6 +60,37 @@ enum ks_rules_result {
 enum ks_rules_result ks_rules_compile_buf(const char *buf, size_t len, struct ks_compiled **out,
 					  struct ks_diags *diags);
 
+/*
+ * How ks_rules_compile_opts() compiles.
+ *
+ * threads 0: the reference path, one jansson tree of the whole document
+ * (what ks_rules_compile_buf does).
+ *
+ * threads n >= 1: the document is split at its route objects without being
+ * parsed (rules/layout.h). Its frame (everything but the routes' contents)
+ * is parsed and compiled first; then the route objects are parsed one at a
+ * time and compiled on n threads (the caller's and n - 1 more), each one's
+ * JSON dropped as soon as it is compiled. The compiled table and every
+ * diagnostic (path, message, order) are identical to the reference path: a
+ * document the split cannot take (another shape, a syntax error anywhere, an
+ * integer jansson cannot hold inside a route) is compiled the reference way.
+ */
+struct ks_rules_layout;
+struct ks_rules_options {
+	unsigned threads;
+	/*
+	 * When set, receives the layout the split used (layout->valid), for
+	 * callers that compare later versions of the text span by span; the
+	 * caller releases it with ks_rules_layout_free(). Not valid when the
+	 * document was compiled the reference way (whatever the result).
+	 */
+	struct ks_rules_layout *layout;
+};
+
+enum ks_rules_result ks_rules_compile_opts(const char *buf, size_t len,
+					   const struct ks_rules_options *opt,
+					   struct ks_compiled **out, struct ks_diags *diags);
+
 /* The same for a file; "-" reads standard input. */
 enum ks_rules_result ks_rules_compile_file(const char *path, struct ks_compiled **out,
 					   struct ks_diags *diags);

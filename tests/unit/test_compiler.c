@@ -3,10 +3,13 @@
  * The rule compiler through its API: what a valid rule set compiles to
  * (ids, sorting, keys, buckets, shadow thresholds, defaults), that a rejected
  * one yields no table, error order and paths, limits, determinism, and
- * concurrent use. The corpus test (test_rules_corpus.c) covers each rejection
- * message.
+ * concurrent use; the split compile (routes parsed and compiled on several
+ * threads) against the reference path, on the corpus, on generated rule sets
+ * with and without errors, and on random mutations of one. The corpus test
+ * (test_rules_corpus.c) covers each rejection message.
  */
 #include <arpa/inet.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 #include "rules/rules.h"
 #include "rules/doc.h"
 #include "rules/json_arena.h"
+#include "rules/layout.h"
 
 /* The DESIGN.md example, made valid: fraud-v7 steered by ipip (nat cannot
  * take IPv4 listener traffic to an IPv6 VIP) and cw-cell-3 defined. */
@@ -597,6 +601,494 @@ static void concurrent_compiles(void **state)
 	ks_compiled_free(ref);
 }
 
+/* ---------- the split compile against the reference path ---------- */
+
+struct outcome {
+	enum ks_rules_result r;
+	struct ks_compiled *c;
+	struct ks_diags d;
+	bool split; /* the split was used (layout valid) */
+	size_t n_spans;
+};
+
+static void compile_both_ways(const char *buf, size_t len, unsigned threads, struct outcome *o)
+{
+	struct ks_rules_layout lay;
+	struct ks_rules_options opt = {.threads = threads, .layout = &lay};
+
+	memset(o, 0, sizeof(*o));
+	if (threads == 0)
+		o->r = ks_rules_compile_buf(buf, len, &o->c, &o->d);
+	else
+		o->r = ks_rules_compile_opts(buf, len, &opt, &o->c, &o->d);
+	if (threads) {
+		o->split = lay.valid;
+		o->n_spans = lay.n_routes;
+		ks_rules_layout_free(&lay);
+	}
+}
+
+static void outcome_free(struct outcome *o)
+{
+	ks_compiled_free(o->c);
+	ks_diags_free(&o->d);
+}
+
+/* The same table byte for byte, or the same errors in the same order. */
+static void assert_same_outcome(const struct outcome *a, const struct outcome *b)
+{
+	assert_int_equal(a->r, b->r);
+	assert_int_equal(a->d.n, b->d.n);
+	for (size_t i = 0; i < a->d.n; i++) {
+		if (strcmp(a->d.v[i].path, b->d.v[i].path) != 0 ||
+		    strcmp(a->d.v[i].message, b->d.v[i].message) != 0)
+			fail_msg("error %zu differs:\n  %s: %s\n  %s: %s", i, a->d.v[i].path,
+				 a->d.v[i].message, b->d.v[i].path, b->d.v[i].message);
+	}
+	assert_int_equal(a->c == NULL, b->c == NULL);
+	if (!a->c)
+		return;
+	const struct ks_compiled *x = a->c, *y = b->c;
+
+	assert_int_equal(x->version, y->version);
+	assert_int_equal(x->default_action, y->default_action);
+	assert_int_equal(x->n_listeners, y->n_listeners);
+	assert_memory_equal(x->listeners, y->listeners, x->n_listeners * sizeof(*x->listeners));
+	assert_int_equal(x->n_shards, y->n_shards);
+	for (__u32 i = 0; i < x->n_shards; i++) {
+		assert_string_equal(x->shards[i].name, y->shards[i].name);
+		assert_memory_equal(&x->shards[i].shard, &y->shards[i].shard,
+				    sizeof(x->shards[i].shard));
+		assert_int_equal(x->shards[i].capacity, y->shards[i].capacity);
+	}
+	assert_int_equal(x->n_routes, y->n_routes);
+	assert_memory_equal(x->keys, y->keys, x->n_routes * sizeof(*x->keys));
+	assert_memory_equal(x->routes, y->routes, x->n_routes * sizeof(*x->routes));
+	for (__u32 i = 0; i < x->n_routes; i++) {
+		assert_string_equal(x->route_info[i].text, y->route_info[i].text);
+		assert_int_equal(x->route_info[i].rule_index, y->route_info[i].rule_index);
+	}
+}
+
+static const unsigned split_threads[] = {1, 2, 3, 8};
+#define N_SPLIT_THREADS (sizeof(split_threads) / sizeof(split_threads[0]))
+
+/*
+ * Compile buf the reference way and split on 1, 2, 3 and 8 threads; all must
+ * agree. Returns whether the split was used (the same answer every time).
+ */
+static bool split_agrees(const char *buf, size_t len)
+{
+	struct outcome ref, o;
+	bool split = false;
+
+	compile_both_ways(buf, len, 0, &ref);
+	for (size_t t = 0; t < N_SPLIT_THREADS; t++) {
+		compile_both_ways(buf, len, split_threads[t], &o);
+		assert_same_outcome(&ref, &o);
+		if (t == 0)
+			split = o.split;
+		assert_int_equal(o.split, split);
+		outcome_free(&o);
+	}
+	outcome_free(&ref);
+	return split;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *out;
+	int ch;
+
+	assert_non_null(f);
+	out = open_memstream(&buf, &size);
+	while ((ch = fgetc(f)) != EOF)
+		fputc(ch, out);
+	fclose(out);
+	fclose(f);
+	*len = size;
+	return buf;
+}
+
+/* Every corpus file, good and bad, and the example rule sets. */
+static void split_matches_reference_on_corpus(void **state)
+{
+	(void)state;
+	const char *corpus = getenv("KS_RULES_CORPUS") ? getenv("KS_RULES_CORPUS") : "tests/rules";
+	const char *examples = getenv("KS_RULES_EXAMPLES") ? getenv("KS_RULES_EXAMPLES") : "rules";
+	char pat[3][512];
+	size_t files = 0, split = 0;
+
+	snprintf(pat[0], sizeof(pat[0]), "%s/good/*.json", corpus);
+	snprintf(pat[1], sizeof(pat[1]), "%s/bad/*.json", corpus);
+	snprintf(pat[2], sizeof(pat[2]), "%s/*/*.json", examples);
+	for (int p = 0; p < 3; p++) {
+		glob_t g;
+
+		if (glob(pat[p], 0, NULL, &g) != 0)
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			size_t len;
+			char *buf = read_file(g.gl_pathv[i], &len);
+
+			split += split_agrees(buf, len);
+			files++;
+			free(buf);
+		}
+		globfree(&g);
+	}
+	/* The corpus is there, and most of it takes the split (the rest: syntax errors, odd
+	 * shapes). */
+	assert_true(files >= 40);
+	assert_true(split * 2 >= files);
+}
+
+#define GEN_SHARDS 40
+
+enum gen_flags {
+	GEN_ERRORS = 1, /* errors of every kind, spread over the routes */
+};
+
+static void gen_printf(char **b, size_t *n, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void gen_printf(char **b, size_t *n, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	for (;;) {
+		va_start(ap, fmt);
+		k = vsnprintf(*b + *n, *cap - *n, fmt, ap);
+		va_end(ap);
+		assert_true(k >= 0);
+		if (*n + (size_t)k < *cap)
+			break;
+		*cap *= 2;
+		*b = realloc(*b, *cap);
+		assert_non_null(*b);
+	}
+	*n += (size_t)k;
+}
+
+/*
+ * A rule set of n routes in many shapes (literal and textual keys, escapes,
+ * member orders, sticky, shadow, capacity weighting, comments, whitespace).
+ * With GEN_ERRORS: unknown shards near and far from real names (more than
+ * the did-you-mean budget), duplicate keys across batches, bad values,
+ * unknown and missing fields, non-object routes, and errors in the frame.
+ */
+static char *gen_rules(unsigned n, unsigned flags, size_t *len)
+{
+	size_t cap = 1 << 16, o = 0;
+	char *b = malloc(cap);
+	bool err = flags & GEN_ERRORS;
+
+	assert_non_null(b);
+	gen_printf(
+	    &b, &o, &cap,
+	    "{\"schema\": \"keysteer/v1\", \"version\": 77,%s\n"
+	    " \"listeners\": [{\"vip\": \"203.0.113.1\", \"port\": 7000, \"proto\": \"udp\"},"
+	    " {\"vip\": \"203.0.113.1\", \"port\": %u, \"proto\": \"tcp\"}],\n \"shards\": {",
+	    err ? " \"colour\": \"red\"," : "", err ? 70000 : 7001);
+	for (unsigned s = 0; s < GEN_SHARDS; s++)
+		gen_printf(&b, &o, &cap,
+			   "%s\"cell-%03u\": {\"vip\": \"10.1.%u.%u\", \"port\": 8080, \"steer\": "
+			   "\"%s\", \"capacity\": %u}",
+			   s ? ",\n  " : "", s, s / 200, s % 200 + 1, s % 3 ? "gue" : "ipip",
+			   1 + s % 4);
+	gen_printf(&b, &o, &cap, "},\n \"routes\": [\n");
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s0 = i % GEN_SHARDS, s1 = (i * 7 + 3) % GEN_SHARDS;
+		unsigned s2 = (i * 13 + 5) % GEN_SHARDS, sh = GEN_SHARDS - 4;
+		char bad[32], shadow[32];
+
+		if (s1 == s0)
+			s1 = (s0 + 1) % GEN_SHARDS;
+		while (s2 == s0 || s2 == s1)
+			s2 = (s2 + 1) % GEN_SHARDS;
+		while (sh == s0 || sh == s1 || sh == s2)
+			sh++;
+		snprintf(shadow, sizeof(shadow), "cell-%03u", sh);
+		if (i)
+			gen_printf(&b, &o, &cap, i % 9 ? "," : " ,\n\t");
+		if (err && i % 211 == 5) {
+			gen_printf(&b, &o, &cap, i % 2 ? "42" : "\"route %u\"", i);
+			continue;
+		}
+		/* Near names get a did-you-mean (while the budget lasts), far ones none. */
+		snprintf(bad, sizeof(bad), i % 8 == 3 ? "zz-%u-zz" : "cel-%03u", s1);
+		const char *t1 = err && i % 4 == 3 ? bad : NULL;
+		char name1[32];
+
+		snprintf(name1, sizeof(name1), "cell-%03u", s1);
+		/* A duplicate of a route before (written the same way: same i % 6). */
+		unsigned key = err && i % 50 == 10 ? i - 6 : i;
+
+		switch (i % 6) {
+		case 0:
+			gen_printf(&b, &o, &cap,
+				   "{\"key\": \"svc/%u\", \"to\": [{\"shard\": \"cell-%03u\", "
+				   "\"weight\": %d}, {\"shard\": \"%s\", \"weight\": %u}]}",
+				   key, s0, err && i % 97 == 1 ? -1 : (int)(1 + i % 9),
+				   t1 ? t1 : name1, 1 + i % 5);
+			break;
+		case 1:
+			gen_printf(&b, &o, &cap,
+				   "{\"key\": \"0x%llx\", \"to\": [{\"shard\": \"%s\"}], "
+				   "\"sticky\": \"entity\"%s}",
+				   (unsigned long long)key * 0x9e3779b97f4a7c15ull >> 1,
+				   t1 ? t1 : "cell-001",
+				   err && i % 131 == 1 ? ", \"stiky\": 1" : "");
+			break;
+		case 2:
+			gen_printf(
+			    &b, &o, &cap,
+			    "{\"to\": [{\"shard\": \"cell-%03u\"}, {\"shard\": \"cell-%03u\"}], "
+			    "\"weights\": \"capacity\", \"key\": \"k\\u00e9y/%u\"}",
+			    s0, s1, key);
+			break;
+		case 3:
+			gen_printf(
+			    &b, &o, &cap,
+			    "{\"key\": \"svc/%u\",\n   \"to\": [{\"shard\": \"cell-%03u\", "
+			    "\"weight\": 2}, {\"shard\": \"cell-%03u\"}, {\"shard\": "
+			    "\"cell-%03u\", \"weight\": 5}],\n   \"shadow\": {\"shard\": \"%s\", "
+			    "\"percent\": %s}}",
+			    key, s0, s1, s2, t1 ? t1 : shadow, i % 5 ? "12.5" : "100");
+			break;
+		case 4:
+			if (err && i % 173 == 4)
+				gen_printf(&b, &o, &cap,
+					   "{\"$comment\": \"no targets\", \"key\": \"svc/%u\"}",
+					   key);
+			else
+				gen_printf(
+				    &b, &o, &cap,
+				    "{\"$comment\": \"route %u\", \"key\": \"svc/%u\", \"to\": "
+				    "[{\"shard\": \"%s\", \"weight\": 1}], \"sticky\": \"none\"}",
+				    i, key, t1 ? t1 : "cell-002");
+			break;
+		default:
+			gen_printf(
+			    &b, &o, &cap,
+			    "{ \"key\" : \"svc/%u\" , \"to\" : [ { \"weight\" : 3 , \"shard\" : "
+			    "\"cell-%03u\" } ] , \"sticky\" : \"flow\" }",
+			    key, s0);
+			break;
+		}
+	}
+	gen_printf(&b, &o, &cap, "\n ],\n \"default\": \"pass\"}\n");
+	*len = o;
+	return b;
+}
+
+/* More routes than one batch, so that threads share the work. */
+#define GEN_ROUTES 2600
+
+static void split_matches_reference_generated(void **state)
+{
+	(void)state;
+	size_t len;
+	char *doc = gen_rules(GEN_ROUTES, 0, &len);
+	struct outcome o;
+
+	compile_both_ways(doc, len, 2, &o);
+	if (o.r != KS_RULES_OK)
+		ks_diags_print(&o.d, "generated rule set", stderr);
+	assert_int_equal(o.r, KS_RULES_OK);
+	assert_int_equal(o.n_spans, GEN_ROUTES);
+	assert_int_equal(o.c->n_routes, GEN_ROUTES);
+	outcome_free(&o);
+	assert_true(split_agrees(doc, len));
+	free(doc);
+
+	/* Small ones too: no route, one route. */
+	for (unsigned n = 0; n < 3; n++) {
+		doc = gen_rules(n, 0, &len);
+		assert_true(split_agrees(doc, len));
+		free(doc);
+	}
+}
+
+static size_t count_errors_with(const struct ks_diags *d, const char *needle)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += strstr(d->v[i].message, needle) != NULL;
+	return n;
+}
+
+static void split_matches_reference_with_errors(void **state)
+{
+	(void)state;
+	size_t len;
+	char *doc = gen_rules(GEN_ROUTES, GEN_ERRORS, &len);
+	struct outcome o;
+
+	assert_true(split_agrees(doc, len));
+	/* The errors are all there: the comparison above is not of two empty lists. */
+	compile_both_ways(doc, len, 2, &o);
+	assert_int_equal(o.r, KS_RULES_INVALID);
+	assert_null(o.c);
+	assert_true(o.split);
+	/*
+	 * Unknown shards alternate between near names and far ones; the first
+	 * 256 spend the did-you-mean budget, so 128 near ones get a suggestion
+	 * and the near ones after them do not.
+	 */
+	assert_int_equal(count_errors_with(&o.d, "did you mean \"cell-"), 128);
+	assert_true(count_errors_with(&o.d, "unknown shard \"cel-") > 150);
+	assert_true(count_errors_with(&o.d, "unknown shard") > 300);
+	assert_true(count_errors_with(&o.d, "duplicate key") > 20);
+	assert_true(count_errors_with(&o.d, "must not be negative") > 0);
+	assert_true(count_errors_with(&o.d, "expected an object") > 5);
+	assert_true(count_errors_with(&o.d, "missing required field") > 0);
+	assert_true(count_errors_with(&o.d, "unknown field \"stiky\"") > 0);
+	assert_true(count_errors_with(&o.d, "unknown field \"colour\"") == 1);
+	assert_true(count_errors_with(&o.d, "must be between 1 and 65535") == 1);
+	outcome_free(&o);
+	free(doc);
+}
+
+/* Replace the first occurrence of from after offset at with to (a fresh buffer). */
+static char *edit(const char *doc, size_t at, const char *from, const char *to, size_t *len)
+{
+	const char *p = strstr(doc + at, from);
+	size_t n = strlen(doc), fl = strlen(from), tl = strlen(to);
+	char *out;
+
+	if (!p)
+		fail_msg("no %s in the generated rule set", from);
+	out = malloc(n - fl + tl + 1);
+	assert_non_null(out);
+	memcpy(out, doc, (size_t)(p - doc));
+	memcpy(out + (p - doc), to, tl);
+	memcpy(out + (p - doc) + tl, p + fl, n - (size_t)(p - doc) - fl + 1);
+	*len = n - fl + tl;
+	return out;
+}
+
+/*
+ * What the split does not take goes the reference way (syntax errors anywhere
+ * with their line and column, integers jansson cannot hold in a route, odd
+ * shapes); what it takes still compiles the same.
+ */
+static void split_falls_back_when_it_must(void **state)
+{
+	(void)state;
+	size_t len, half = 0;
+	char *doc = gen_rules(1200, 0, &len);
+	char deep[400] = "[";
+	static const struct {
+		const char *from, *to;
+		bool split;
+	} cases[] = {
+	    {"\"to\": [{\"shard\": \"cell-", "\"to\" [{\"shard\": \"cell-", false},
+	    {"\"weight\" : 3 ", "\"weight\" : 99999999999999999999 ", false},
+	    {"\"version\": 77", "\"version\": 18446744073709551615", true},
+	    {"\"version\": 77", "\"version\": 18446744073709551616", true},
+	    {"\"key\" : \"svc/", "\"key\": 1, \"key\" : \"svc/", false},
+	    {"\n ],\n \"default\"", ",\n ],\n \"default\"", false},
+	    {"}]},{\"", "}]} x,{\"", false},
+	    {"\"schema\"", "\"$comment\": \"\\\"routes\\\": [1, 2]\", \"schema\"", true},
+	    {"\"routes\"", "\"rout\\u0065s\"", false},
+	    {"\"routes\": [", "\"routes\": {\"a\": [", false},
+	    {"\"key\": \"svc/", "\"key\": \"sv\\u0000c/", false},
+	    {"\"key\": \"svc/", "\"key\": \"svc\\\"/", true},
+	    {"\"sticky\": \"entity\"", "\"sticky\": \"entity\", \"shadow\": [\"}]\"]", true},
+	    {"\"routes\": [", "\"routes\": [\"[\", ", true},
+	    {"\"default\": \"pass\"}", "\"default\": \"pass\"} {}", false},
+	    {"\"default\": \"pass\"}", "\"default\": \"pass\", \"routes\": []}", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n;
+		/* Past the frame, so that route edits hit a route in the middle. */
+		size_t at = strstr(cases[i].from, "version") || strstr(cases[i].from, "schema") ||
+				    strstr(cases[i].from, "routes") ||
+				    strstr(cases[i].from, "default")
+				? 0
+				: len / 2;
+		char *d = edit(doc, at, cases[i].from, cases[i].to, &n);
+
+		if (split_agrees(d, n) != cases[i].split)
+			fail_msg("case %zu (%s): split %s", i, cases[i].to,
+				 cases[i].split ? "not used" : "used");
+		free(d);
+	}
+	/* Nesting deeper than the scanner follows, inside a route. */
+	for (int k = 1; k < 70; k++)
+		strcat(deep, "[");
+	for (int k = 0; k < 70; k++)
+		strcat(deep, "]");
+	char to[512];
+
+	snprintf(to, sizeof(to), "\"sticky\": %s", deep);
+	char *d = edit(doc, len / 2, "\"sticky\": \"entity\"", to, &half);
+	assert_false(split_agrees(d, half));
+	free(d);
+	/* Cut short anywhere: a syntax error, reported the same. */
+	for (size_t cut = 1; cut < len; cut += len / 7)
+		assert_false(split_agrees(doc, cut));
+	free(doc);
+}
+
+/* Random edits of a rule set, each compiled both ways: the same outcome every time. */
+static void split_matches_reference_on_mutations(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "{}[]\":,\\ 0a-.e9";
+	unsigned seed = 12345;
+	size_t len, split = 0, rejected = 0;
+	char *doc = gen_rules(1100, GEN_ERRORS, &len);
+	char *m = malloc(len + 64);
+	const int rounds = 150;
+
+	assert_non_null(m);
+	for (int r = 0; r < rounds; r++) {
+		size_t n = len, pos;
+		int edits = 1 + (int)(rand_r(&seed) % 3);
+
+		memcpy(m, doc, len);
+		for (int e = 0; e < edits; e++) {
+			pos = (size_t)rand_r(&seed) % n;
+			switch (rand_r(&seed) % 3) {
+			case 0: /* delete a byte */
+				memmove(m + pos, m + pos + 1, n - pos - 1);
+				n--;
+				break;
+			case 1: /* insert one */
+				memmove(m + pos + 1, m + pos, n - pos);
+				m[pos] = alphabet[(size_t)rand_r(&seed) % (sizeof(alphabet) - 1)];
+				n++;
+				break;
+			default: /* replace one */
+				m[pos] = alphabet[(size_t)rand_r(&seed) % (sizeof(alphabet) - 1)];
+				break;
+			}
+		}
+		struct outcome ref, o;
+
+		compile_both_ways(m, n, 0, &ref);
+		compile_both_ways(m, n, 2, &o);
+		assert_same_outcome(&ref, &o);
+		split += o.split;
+		rejected += ref.r != KS_RULES_OK;
+		outcome_free(&ref);
+		outcome_free(&o);
+	}
+	/* Both kinds were exercised: mutations the split took, and ones it left. */
+	assert_true(split > 10);
+	assert_true(split < (size_t)rounds);
+	assert_true(rejected > 10);
+	free(m);
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +1107,11 @@ int main(void)
 	    cmocka_unit_test(unreadable_file),
 	    cmocka_unit_test(names_of_enum_values),
 	    cmocka_unit_test(concurrent_compiles),
+	    cmocka_unit_test(split_matches_reference_on_corpus),
+	    cmocka_unit_test(split_matches_reference_generated),
+	    cmocka_unit_test(split_matches_reference_with_errors),
+	    cmocka_unit_test(split_falls_back_when_it_must),
+	    cmocka_unit_test(split_matches_reference_on_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
