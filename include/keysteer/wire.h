@@ -26,7 +26,14 @@
 #define KS_TCPOPT_LEN  16  /* kind, len, ExID(2), key(8), entity(4) */
 #define KS_TCPOPT_EXID KS_MAGIC
 
-/* The routing header as it sits on the wire; all fields network order. */
+/*
+ * The routing header as it sits on the wire; all fields network order. Not
+ * packed: its fields fall on their natural offsets, and it starts 8 bytes
+ * into the UDP header, so it is 4-byte aligned wherever the IP header is
+ * (keysteer/proto.h: callers keep it so). A packed struct would make the BPF
+ * backend read it a byte at a time (16 loads and the shifts to join them);
+ * natural alignment gives three word loads.
+ */
 struct ks_hdr {
 	__be16 magic;
 	__u8 version;
@@ -34,10 +41,16 @@ struct ks_hdr {
 	__be32 key_hi; /* routing_key, most significant half */
 	__be32 key_lo; /* routing_key, least significant half */
 	__be32 entity;
-} __attribute__((packed));
+};
 KS_STATIC_ASSERT(sizeof(struct ks_hdr) == KS_HDR_LEN, "wire header is 16 bytes");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_hdr, key_hi) == 4 &&
+		     __builtin_offsetof(struct ks_hdr, entity) == 12,
+		 "wire header fields at their wire offsets");
 
-/* The TCP option form: kind, length, then ExID where the UDP form has magic. */
+/*
+ * The TCP option form: kind, length, then ExID where the UDP form has magic.
+ * Packed: an option may start at any byte of the options area.
+ */
 struct ks_tcpopt {
 	__u8 kind;
 	__u8 len;
