@@ -10,7 +10,7 @@ KSD_SRCS := ctl/daemon/loop.c ctl/daemon/log.c ctl/daemon/options.c ctl/daemon/a
 	ctl/daemon/feed.c ctl/daemon/feed_file.c ctl/daemon/feed_nats.c \
 	ctl/daemon/ctl_server.c ctl/daemon/handlers.c ctl/daemon/stats.c \
 	ctl/daemon/metrics.c ctl/daemon/rules_adapter.c ctl/daemon/dp_memory.c \
-	ctl/daemon/incremental.c ctl/daemon/index_worker.c \
+	ctl/daemon/incremental.c ctl/daemon/text.c \
 	ctl/ctlsock/ctlsock.c
 KSD_LIBS := -luring -lnats -lmicrohttpd -ljansson -lpthread
 # The BPF data plane: the table backend, the loader (with the tc shadow

@@ -9,9 +9,9 @@
 
 #include "daemon/feed.h"
 #include "daemon/incremental.h"
-#include "daemon/index_worker.h"
 #include "daemon/log.h"
 #include "daemon/rules_adapter.h"
+#include "rules/layout.h"
 
 const double ks_latency_bounds[KS_LATENCY_BUCKETS] = {
     0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30,
@@ -47,7 +47,7 @@ static void attempt_clear(struct ks_attempt *a)
 
 static void kept_clear(struct ks_kept_doc *d)
 {
-	free(d->text);
+	ksd_text_unref(d->text);
 	free(d->source);
 	memset(d, 0, sizeof(*d));
 }
@@ -57,6 +57,7 @@ int ks_applier_init(struct ks_applier *ap, struct ks_dataplane *dp, int history,
 	memset(ap, 0, sizeof(*ap));
 	ap->dp = dp;
 	ap->incremental = true;
+	ap->compile_threads = 1;
 	ap->ring_cap = history > 0 ? history : 1;
 	ap->ring = calloc((size_t)ap->ring_cap, sizeof(*ap->ring));
 	ap->keep_cap = keep;
@@ -87,21 +88,17 @@ void ks_applier_free(struct ks_applier *ap)
 	memset(ap, 0, sizeof(*ap));
 }
 
-static void keep_doc(struct ks_applier *ap, uint64_t version, const char *text, size_t len,
+static void keep_doc(struct ks_applier *ap, uint64_t version, struct ksd_text *text,
 		     const char *source)
 {
 	if (ap->keep_cap <= 0)
 		return;
-	/* Copy first: text may be a kept document itself (a rollback). */
-	struct ks_kept_doc nd = {.version = version, .len = len};
-	nd.text = malloc(len + 1);
+	struct ks_kept_doc nd = {.version = version, .text = ksd_text_ref(text)};
 	nd.source = strdup(source);
-	if (!nd.text || !nd.source) {
+	if (!nd.source) {
 		kept_clear(&nd);
 		return;
 	}
-	memcpy(nd.text, text, len);
-	nd.text[len] = '\0';
 	/* Drop an older copy of the same version, then push in front. */
 	for (int i = 0; i < ap->keep_len; i++) {
 		if (ap->kept[i].version == version) {
@@ -202,45 +199,78 @@ static struct ks_attempt *record(struct ks_applier *ap)
 	return a;
 }
 
-const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *text, size_t len,
-					  const char *source, unsigned flags, uint64_t revision)
+/* Which version a rejected document names, if any: its "version" value alone. */
+static uint64_t rejected_version(const struct ksd_text *text)
+{
+	struct ks_rules_layout lay;
+	uint64_t v = 0;
+
+	if (ks_rules_scan(text->data, text->len, &lay) < 0)
+		return ks_feed_doc_version(text->data, text->len);
+	if (lay.has_version) {
+		json_error_t err;
+		json_t *jv = json_loadb(text->data + lay.version.start,
+					lay.version.end - lay.version.start, JSON_DECODE_ANY, &err);
+		if (json_is_integer(jv) && json_integer_value(jv) > 0)
+			v = (uint64_t)json_integer_value(jv);
+		json_decref(jv);
+	}
+	ks_rules_layout_free(&lay);
+	return v;
+}
+
+const struct ks_attempt *ks_applier_apply_text(struct ks_applier *ap, struct ksd_text *text,
+					       const struct ksd_text_diff *diff, const char *source,
+					       unsigned flags, uint64_t revision)
 {
 	struct ks_attempt *a = record(ap);
 	bool rollback = flags & KS_APPLY_ROLLBACK;
 	uint64_t t0 = mono_ns();
-	struct ks_compiled *c = NULL;
-	struct ksd_doc_index *new_index = NULL;
-	bool index_pending = false;
+	struct ks_compiled *c = NULL; /* a full compile's result, owned */
+	struct ksd_patch *patch = NULL;
+	const struct ks_compiled *set; /* what goes to the data plane */
+	struct ks_rules_layout layout = {0};
+	bool index_pending = false, swapped = false;
 
 	a->source = strdup(source ? source : "unknown");
-	a->doc_bytes = len;
+	a->doc_bytes = text->len;
 	a->rollback = rollback;
 	a->revision = revision;
 
-	/* A change of a few routes in place: compile just those (incremental.h). */
+	/*
+	 * A change of a few routes in place: compile just those, and swap them
+	 * into the active set (swapped back if the change goes no further).
+	 */
 	if (ap->index && ap->active && !rollback &&
-	    ksd_compile_incremental(ap->index, ap->active, text, len, &c, &new_index,
-				    &a->routes_compiled) == 0) {
+	    ksd_compile_incremental(ap->index, ap->active, text, diff, &patch) == 0) {
 		a->incremental = true;
-	} else if (ks_rules_compile_text(text, len, &c, a->errors) < 0 || !c) {
+		a->routes_compiled = ksd_patch_changed(patch);
+		ksd_patch_swap(patch, ap->active);
+		swapped = true;
+		set = ap->active;
+	} else if (ks_rules_compile_text_opts(text->data, text->len, ap->compile_threads,
+					      ap->incremental ? &layout : NULL, &c,
+					      a->errors) < 0 ||
+		   !c) {
 		a->result = KS_APPLY_REJECTED;
 		if (json_array_size(a->errors) == 0)
 			add_error(a, "rule set rejected");
 		/* Say which version was rejected when the document names one. */
-		a->version = ks_feed_doc_version(text, len);
+		a->version = rejected_version(text);
 		a->has_version = a->version != 0;
 		goto done;
-	}
-	if (!a->incremental)
+	} else {
 		a->routes_compiled = c->n_routes;
+		set = c;
+	}
 	uint64_t t1 = mono_ns();
 	a->compile_ns = t1 - t0;
-	a->version = c->version;
+	a->version = set->version;
 	a->has_version = true;
-	a->n_routes = c->n_routes;
-	a->n_shards = c->n_shards;
-	a->n_listeners = c->n_listeners;
-	a->table_bytes = (size_t)c->n_routes * KS_COMPILED_BYTES_PER_ROUTE;
+	a->n_routes = set->n_routes;
+	a->n_shards = set->n_shards;
+	a->n_listeners = set->n_listeners;
+	a->table_bytes = (size_t)set->n_routes * KS_COMPILED_BYTES_PER_ROUTE;
 
 	if (!version_allowed(ap, a, rollback)) {
 		a->result = KS_APPLY_REFUSED;
@@ -249,12 +279,11 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 		 * document of that same version supplies them (key texts, shard
 		 * names for stats and lookup); the tables are not touched.
 		 */
-		if (!ap->active && a->version == ap->active_version) {
+		if (!ap->active && c && a->version == ap->active_version) {
 			ks_info("names of version %" PRIu64 " taken from %s", a->version,
 				a->source);
 			ap->active = c;
 			c = NULL;
-			ap->index_seq++;
 			index_pending = true;
 		}
 		goto done;
@@ -262,7 +291,7 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 
 	struct ks_dp_apply_stats st = {0};
 	char err[512] = "";
-	int rc = ap->dp->ops->apply(ap->dp, c, &st, err, sizeof(err));
+	int rc = ap->dp->ops->apply(ap->dp, set, &st, err, sizeof(err));
 	a->write_ns = mono_ns() - t1;
 	if (rc < 0) {
 		a->result = KS_APPLY_FAILED;
@@ -271,30 +300,29 @@ const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *tex
 	}
 	a->entries_written = st.entries_written;
 	a->result = KS_APPLY_APPLIED;
-	ks_compiled_free(ap->active);
-	ap->active = c;
-	c = NULL;
+	if (patch) {
+		swapped = false; /* the active set is the new one now */
+		ksd_patch_commit_index(patch, ap->index);
+	} else {
+		ks_compiled_free(ap->active);
+		ap->active = c;
+		c = NULL;
+		ksd_index_free(ap->index);
+		ap->index = NULL;
+		index_pending = true;
+	}
 	ap->active_version = a->version;
 	if (a->version > ap->high_water)
 		ap->high_water = a->version;
 	free(ap->active_source);
 	ap->active_source = strdup(a->source);
 	ap->active_since_ms = a->time_ms;
-	keep_doc(ap, a->version, text, len, a->source);
-	/* text may have been a kept copy that keep_doc replaced: use the new one. */
-	if (ap->keep_len > 0 && ap->kept[0].version == a->version && ap->kept[0].text) {
-		text = ap->kept[0].text;
-		len = ap->kept[0].len;
-	}
-	/* The index of what is now applied, for the next change. */
-	ksd_index_free(ap->index);
-	ap->index = new_index;
-	new_index = NULL;
-	ap->index_seq++;
-	index_pending = !a->incremental;
+	keep_doc(ap, a->version, text, a->source);
 
 done:
-	ksd_index_free(new_index);
+	if (swapped)
+		ksd_patch_swap(patch, ap->active); /* refused or failed: back to the active set */
+	ksd_patch_free(patch);
 	ks_compiled_free(c);
 	a->total_ns = mono_ns() - t0;
 	ap->count[a->result]++;
@@ -303,9 +331,10 @@ done:
 
 	if (a->result == KS_APPLY_APPLIED) {
 		ks_info("applied version %" PRIu64 " from %s: %u routes, %u shards, "
-			"compile %.1f ms, write+flip %.1f ms%s",
+			"compile %.1f ms%s, write+flip %.1f ms%s",
 			a->version, a->source, a->n_routes, a->n_shards, a->compile_ns / 1e6,
-			a->write_ns / 1e6, rollback ? " (rollback)" : "");
+			a->incremental ? " (incremental)" : "", a->write_ns / 1e6,
+			rollback ? " (rollback)" : "");
 	} else {
 		size_t n = json_array_size(a->errors);
 		ks_warn("%s rule set from %s%s: %zu error(s); version %" PRIu64 " stays active",
@@ -319,14 +348,32 @@ done:
 	/* Acknowledged: now the old generation can catch up. */
 	if (a->result == KS_APPLY_APPLIED && ap->dp->ops->reclaim)
 		ap->dp->ops->reclaim(ap->dp);
+	/* The index of what is now active, for the next change: the compile's layout. */
 	if (index_pending && ap->incremental) {
-		/* After the ack: it costs about one full parse. */
-		if (ap->index_worker)
-			ksd_index_worker_submit(ap->index_worker, text, len, ap->active,
-						ap->index_seq);
-		else
-			ap->index = ksd_index_build(text, len, ap->active);
+		ksd_index_free(ap->index);
+		ap->index = ksd_index_new(text, &layout, ap->active);
 	}
+	ks_rules_layout_free(&layout);
+	return a;
+}
+
+const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *text, size_t len,
+					  const char *source, unsigned flags, uint64_t revision)
+{
+	struct ksd_text *t = ksd_text_copy(text, len);
+	const struct ks_attempt *a;
+
+	if (!t) {
+		struct ks_attempt *r = record(ap);
+
+		r->source = strdup(source ? source : "unknown");
+		r->result = KS_APPLY_FAILED;
+		add_error(r, "out of memory");
+		ap->count[r->result]++;
+		return r;
+	}
+	a = ks_applier_apply_text(ap, t, NULL, source, flags, revision);
+	ksd_text_unref(t);
 	return a;
 }
 
@@ -397,31 +444,4 @@ json_t *ks_applier_status_json(const struct ks_applier *ap)
 	}
 	json_object_set_new(o, "attempts", hist);
 	return o;
-}
-
-void ks_applier_index_done(void *arg, struct ksd_doc_index *idx, uint64_t seq)
-{
-	struct ks_applier *ap = arg;
-	(void)seq;
-	if (!idx || !ap->active || ap->index)
-		goto drop;
-	if (ksd_index_version(idx) != ap->active_version) {
-		/*
-		 * Changes were applied (fully compiled) while it was built: bring
-		 * it up to the applied text, kept in kept[0].
-		 */
-		const struct ks_kept_doc *k = ap->keep_len ? &ap->kept[0] : NULL;
-		struct ksd_doc_index *n = k && k->version == ap->active_version && k->text
-					      ? ksd_index_rebase(idx, k->text, k->len, ap->active)
-					      : NULL;
-		ksd_index_free(idx);
-		if (!n)
-			return;
-		idx = n;
-	}
-	ap->index = idx;
-	ks_debug("incremental index ready for version %" PRIu64, ap->active_version);
-	return;
-drop:
-	ksd_index_free(idx);
 }

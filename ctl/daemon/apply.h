@@ -14,9 +14,9 @@
 #include <jansson.h>
 
 #include "daemon/dataplane.h"
+#include "daemon/text.h"
 
 struct ksd_doc_index;
-struct ksd_index_worker;
 
 enum ks_apply_result {
 	KS_APPLY_APPLIED = 0,
@@ -56,8 +56,7 @@ extern const double ks_latency_bounds[KS_LATENCY_BUCKETS];
 
 struct ks_kept_doc {
 	uint64_t version;
-	char *text;
-	size_t len;
+	struct ksd_text *text; /* shared with the feed and the index: not a copy */
 	char *source;
 };
 
@@ -84,15 +83,16 @@ struct ks_applier {
 	void (*on_attempt)(void *arg, const struct ks_attempt *a);
 	void *hook_arg;
 
+	/*
+	 * Full compiles are split over this many threads (rules.h:
+	 * ks_rules_compile_opts); 0 is the reference path, one jansson tree.
+	 */
+	unsigned compile_threads;
+
 	/* Incremental compile (incremental.h): the index of the applied text. */
 	bool incremental; /* enabled */
 	struct ksd_doc_index *index;
-	struct ksd_index_worker *index_worker; /* NULL: build the index inline */
-	uint64_t index_seq;
 };
-
-/* The index worker's completion (ksd_index_done_fn); arg is the applier. */
-void ks_applier_index_done(void *arg, struct ksd_doc_index *idx, uint64_t seq);
 
 int ks_applier_init(struct ks_applier *ap, struct ks_dataplane *dp, int history, int keep);
 void ks_applier_free(struct ks_applier *ap);
@@ -100,8 +100,14 @@ void ks_applier_free(struct ks_applier *ap);
 /*
  * Apply one rule-set document. source names where it came from
  * ("file:/etc/...", "nats://.../rev 12", "cli"). Returns the recorded attempt
- * (valid until the next apply).
+ * (valid until the next apply). The applier takes references to text, no
+ * copy; diff (may be NULL) is what the feed found comparing it with the text
+ * it delivered before.
  */
+const struct ks_attempt *ks_applier_apply_text(struct ks_applier *ap, struct ksd_text *text,
+					       const struct ksd_text_diff *diff, const char *source,
+					       unsigned flags, uint64_t revision);
+/* The same for text in a buffer (copied once). */
 const struct ks_attempt *ks_applier_apply(struct ks_applier *ap, const char *text, size_t len,
 					  const char *source, unsigned flags, uint64_t revision);
 

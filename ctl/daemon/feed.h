@@ -13,9 +13,15 @@
 
 #include "daemon/apply.h"
 #include "daemon/loop.h"
+#include "daemon/text.h"
 
-/* Called on the loop's thread with one complete document. */
-typedef void (*ks_feed_deliver_fn)(void *arg, const char *text, size_t len, const char *source,
+/*
+ * Called on the loop's thread with one complete document (borrowed: ref it
+ * to keep it). diff, when not NULL, says how it compares with the document
+ * delivered before.
+ */
+typedef void (*ks_feed_deliver_fn)(void *arg, struct ksd_text *text,
+				   const struct ksd_text_diff *diff, const char *source,
 				   uint64_t revision);
 
 struct ks_feed;

@@ -33,9 +33,8 @@ struct file_feed {
 	struct ks_loop_watch *iwatch, *twatch;
 	ks_feed_deliver_fn deliver;
 	void *arg;
-	char *last; /* the last document delivered */
-	size_t last_len;
-	const char *state; /* ok | missing | empty | unreadable */
+	struct ksd_text *last; /* the last document delivered */
+	const char *state;     /* ok | missing | empty | unreadable */
 	char detail[256];
 	uint64_t reads, events;
 };
@@ -54,7 +53,77 @@ static void set_state(struct file_feed *ff, const char *state, const char *detai
 			detail ? ": " : "", detail ? detail : "");
 }
 
-static int read_whole(const char *path, char **out, size_t *len)
+/* Bytes read per read(2): small enough that the new bytes are still in cache to compare. */
+#define READ_CHUNK (256u << 10)
+
+/* Length of the common prefix of a and b, n bytes each. */
+static size_t common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+	while (n - i >= 4096 && memcmp(a + i, b + i, 4096) == 0)
+		i += 4096;
+	while (n - i >= 64 && memcmp(a + i, b + i, 64) == 0)
+		i += 64;
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* Just past the last byte where a and b (n bytes each) differ; 0 when equal. */
+static size_t last_difference(const char *a, const char *b, size_t n)
+{
+	size_t e = n;
+	if (memcmp(a, b, n) == 0)
+		return 0;
+	while (e >= 64 && memcmp(a + e - 64, b + e - 64, 64) == 0)
+		e -= 64;
+	while (e > 0 && a[e - 1] == b[e - 1])
+		e--;
+	return e;
+}
+
+/*
+ * Comparing a file with the last delivery while it is read, chunk by chunk,
+ * while the new bytes are in cache: how long the common prefix is, and where
+ * the last difference is when both are aligned at their ends (the file's
+ * size from fstat; if it grows meanwhile, the tail is not known).
+ */
+struct diff_scan {
+	const struct ksd_text *last;
+	size_t size; /* expected length of the new text */
+	size_t prefix;
+	bool prefix_done;
+	size_t tail_from; /* new text positions at or after this may match the last's tail */
+};
+
+static void diff_chunk(struct diff_scan *ds, const char *data, size_t a, size_t b)
+{
+	const struct ksd_text *old = ds->last;
+	if (!old)
+		return;
+	if (!ds->prefix_done) {
+		size_t lim = b < old->len ? b : old->len;
+		size_t k = a < lim ? common_prefix(data + a, old->data + a, lim - a) : 0;
+		ds->prefix = a + k;
+		ds->prefix_done = a + k < b;
+	}
+	/* New position x faces old position x - shift, when both are aligned at the end. */
+	size_t shift_lo = ds->size > old->len ? ds->size - old->len : 0;
+	size_t shift_hi = old->len > ds->size ? old->len - ds->size : 0;
+	size_t lo = a > shift_lo ? a : shift_lo;
+	if (b > ds->size)
+		b = ds->size;
+	if (lo > a)
+		ds->tail_from = lo < b ? lo : b; /* no old byte faces these */
+	if (lo < b) {
+		size_t e = last_difference(data + lo, old->data + lo - shift_lo + shift_hi, b - lo);
+		if (e)
+			ds->tail_from = lo + e;
+	}
+}
+
+static int read_whole(const char *path, const struct ksd_text *last, struct ksd_text **out,
+		      struct ksd_text_diff *diff)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -64,51 +133,62 @@ static int read_whole(const char *path, char **out, size_t *len)
 		close(fd);
 		return -EINVAL;
 	}
+	/* One byte more than the size: reading to EOF then costs no second buffer. */
 	size_t cap = (size_t)st.st_size + 1, n = 0;
-	char *buf = malloc(cap + 1);
-	if (!buf) {
+	struct ksd_text *t = ksd_text_new(cap);
+	struct diff_scan ds = {.last = last, .size = (size_t)st.st_size};
+	if (!t) {
 		close(fd);
 		return -ENOMEM;
 	}
 	/* The file may grow while we read (in-place writer): read to EOF. */
 	for (;;) {
 		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
+			struct ksd_text *nt = realloc(t, sizeof(*t) + cap * 2 + 1);
+			if (!nt) {
+				ksd_text_unref(t);
 				close(fd);
 				return -ENOMEM;
 			}
-			buf = nb;
+			t = nt;
 			cap *= 2;
 		}
-		ssize_t r = read(fd, buf + n, cap - n);
+		size_t want = cap - n < READ_CHUNK ? cap - n : READ_CHUNK;
+		ssize_t r = read(fd, t->data + n, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			int e = -errno;
-			free(buf);
+			ksd_text_unref(t);
 			close(fd);
 			return e;
 		}
 		if (r == 0)
 			break;
+		diff_chunk(&ds, t->data, n, n + (size_t)r);
 		n += (size_t)r;
 	}
 	close(fd);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
+	t->len = n;
+	t->data[n] = '\0';
+	*out = t;
+	*diff = (struct ksd_text_diff){0};
+	if (last) {
+		diff->base = last;
+		diff->prefix = ds.prefix;
+		/* Past the expected size the tail was not compared: nothing known of it. */
+		diff->suffix = n == ds.size ? n - ds.tail_from : 0;
+	}
 	return 0;
 }
 
 /* Read PATH and deliver it when it changed since the last delivery (or force). */
 static void check_file(struct file_feed *ff, bool force)
 {
-	char *text = NULL;
-	size_t len = 0;
+	struct ksd_text *text = NULL;
+	struct ksd_text_diff diff;
 	ff->reads++;
-	int rc = read_whole(ff->path, &text, &len);
+	int rc = read_whole(ff->path, ff->last, &text, &diff);
 	if (rc == -ENOENT) {
 		set_state(ff, "missing", "file deleted or not yet created");
 		return;
@@ -117,24 +197,23 @@ static void check_file(struct file_feed *ff, bool force)
 		set_state(ff, "unreadable", strerror(-rc));
 		return;
 	}
-	if (len == 0) {
+	if (text->len == 0) {
 		set_state(ff, "empty", "file truncated to 0 bytes");
-		free(text);
+		ksd_text_unref(text);
 		return;
 	}
 	set_state(ff, "ok", NULL);
-	/* memcmp against the last delivery: a hash of MBs would cost more. */
-	if (!force && ff->last && len == ff->last_len && memcmp(text, ff->last, len) == 0) {
+	/* Compared with the last delivery while it was read: a hash of MBs would cost more. */
+	if (!force && ff->last && text->len == ff->last->len && diff.prefix == text->len) {
 		ks_debug("feed file %s: unchanged", ff->path);
-		free(text);
+		ksd_text_unref(text);
 		return;
 	}
 	char source[PATH_MAX + 8];
 	snprintf(source, sizeof(source), "file:%s", ff->path);
-	ff->deliver(ff->arg, text, len, source, 0);
-	free(ff->last);
+	ff->deliver(ff->arg, text, ff->last ? &diff : NULL, source, 0);
+	ksd_text_unref(ff->last);
 	ff->last = text;
-	ff->last_len = len;
 }
 
 static void arm_debounce(struct file_feed *ff)
@@ -258,7 +337,7 @@ static void file_close(struct ks_feed *f)
 		close(ff->ifd);
 	if (ff->tfd >= 0)
 		close(ff->tfd);
-	free(ff->last);
+	ksd_text_unref(ff->last);
 	free(ff->path);
 	free(ff->dir);
 	free(ff->base);

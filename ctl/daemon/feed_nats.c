@@ -36,8 +36,7 @@ struct nats_item {
 	struct nats_item *next;
 	enum item_kind kind;
 	uint64_t rev;
-	char *data;
-	size_t len;
+	struct ksd_text *data; /* handed to the applier as is */
 };
 
 struct nats_feed {
@@ -244,14 +243,11 @@ static void handle_entry(struct nats_feed *nf, kvEntry *e, bool initial)
 	it->rev = rev;
 	if (kvEntry_Operation(e) == kvOp_Put) {
 		it->kind = ITEM_VALUE;
-		it->len = (size_t)kvEntry_ValueLen(e);
-		it->data = malloc(it->len + 1);
+		it->data = ksd_text_copy(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e));
 		if (!it->data) {
 			free(it);
 			return;
 		}
-		memcpy(it->data, kvEntry_Value(e), it->len);
-		it->data[it->len] = '\0';
 	} else {
 		it->kind = ITEM_DELETED;
 	}
@@ -357,11 +353,11 @@ static void on_eventfd(struct ks_loop *loop, struct ks_loop_watch *w, int fd, ui
 		char source[512];
 		snprintf(source, sizeof(source), "%s@%" PRIu64, nf->uri, newest->rev);
 		nf->delivered_rev = newest->rev;
-		nf->deliver(nf->arg, newest->data, newest->len, source, newest->rev);
+		nf->deliver(nf->arg, newest->data, NULL, source, newest->rev);
 	}
 	while (list) {
 		struct nats_item *next = list->next;
-		free(list->data);
+		ksd_text_unref(list->data);
 		free(list);
 		list = next;
 	}
@@ -511,7 +507,7 @@ static void nats_close(struct ks_feed *f)
 		close_connection(nf);
 	while (nf->head) {
 		struct nats_item *next = nf->head->next;
-		free(nf->head->data);
+		ksd_text_unref(nf->head->data);
 		free(nf->head);
 		nf->head = next;
 	}

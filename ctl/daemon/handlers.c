@@ -248,6 +248,7 @@ static json_t *do_rollback(struct ks_daemon *d, json_t *req)
 
 	char *text = NULL, *source = NULL;
 	size_t len = 0;
+	struct ksd_text *kept = NULL;
 	int rc = -ENOTSUP;
 	if (d->feed)
 		rc = d->feed->ops->fetch_version(d->feed, version, d->applier.active_version, &text,
@@ -265,14 +266,15 @@ static json_t *do_rollback(struct ks_daemon *d, json_t *req)
 				    " is in the feed's history or kept",
 				    d->applier.active_version);
 		}
-		text = strndup(k->text, k->len);
-		len = k->len;
+		kept = ksd_text_ref(k->text);
 		source = strdup(k->source);
 	}
 	char src[600];
 	snprintf(src, sizeof(src), "rollback:%s", source ? source : "-");
 	const struct ks_attempt *a =
-	    ks_applier_apply(&d->applier, text, len, src, KS_APPLY_ROLLBACK, 0);
+	    kept ? ks_applier_apply_text(&d->applier, kept, NULL, src, KS_APPLY_ROLLBACK, 0)
+		 : ks_applier_apply(&d->applier, text, len, src, KS_APPLY_ROLLBACK, 0);
+	ksd_text_unref(kept);
 	free(text);
 	free(source);
 	return attempt_answer(a);

@@ -5,34 +5,53 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "rules/rules.h"
 
-struct span {
-	size_t start, end; /* [start, end) in the text */
-};
-
 struct ksd_doc_index {
-	char *text;
-	size_t len;
+	struct ksd_text *text;
 	uint64_t version;
-	struct span version_val;
-	size_t n_routes;
-	struct span *routes; /* each route object, in document order */
-	uint64_t *keys;	     /* key of routes[j] */
-	json_t *members;     /* top-level members but version and routes, parsed */
+	struct ks_rules_layout lay;
+	uint64_t *keys; /* key of route object j */
 };
 
-#define JFLAGS (JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY)
+/* From old position `from` on (up to the next shift), text moved by delta bytes. */
+struct shift {
+	size_t from;
+	ssize_t delta;
+};
+
+struct changed {
+	size_t j; /* route object */
+	struct ks_text_span span;
+};
+
+struct patch_route {
+	uint32_t i; /* in the compiled routes[] */
+	struct ks_route r;
+};
+
+struct ksd_patch {
+	struct ksd_text *text;
+	uint64_t version; /* swapped with the compiled set's */
+	struct ks_text_span version_span;
+	size_t routes_open, routes_close;
+	size_t n_shifts, cap_shifts;
+	struct shift *shifts;
+	size_t n_chg, cap_chg;
+	struct changed *chg;
+	size_t n_routes;
+	struct patch_route *routes; /* swapped with the compiled set's */
+};
 
 void ksd_index_free(struct ksd_doc_index *idx)
 {
 	if (!idx)
 		return;
-	free(idx->text);
-	free(idx->routes);
+	ksd_text_unref(idx->text);
+	ks_rules_layout_free(&idx->lay);
 	free(idx->keys);
-	json_decref(idx->members);
 	free(idx);
 }
 
@@ -41,31 +60,27 @@ uint64_t ksd_index_version(const struct ksd_doc_index *idx)
 	return idx->version;
 }
 
-static size_t skip_ws(const char *t, size_t len, size_t pos)
+const struct ks_rules_layout *ksd_index_layout(const struct ksd_doc_index *idx)
 {
-	while (pos < len && (t[pos] == ' ' || t[pos] == '\t' || t[pos] == '\n' || t[pos] == '\r'))
-		pos++;
-	return pos;
+	return &idx->lay;
 }
 
-/* One JSON value at pos, parsed by jansson; *end gets where it stops. */
-static json_t *value_at(const char *t, size_t len, size_t pos, size_t *end)
+const struct ksd_text *ksd_index_text(const struct ksd_doc_index *idx)
+{
+	return idx->text;
+}
+
+/* The positive integer that is exactly t[s.start, s.end), parsed by jansson. */
+static bool positive_integer(const char *t, struct ks_text_span s, uint64_t *out)
 {
 	json_error_t err;
-	if (pos >= len)
-		return NULL;
-	json_t *v = json_loadb(t + pos, len - pos, JFLAGS, &err);
-	if (v)
-		*end = pos + (size_t)err.position;
-	return v;
-}
+	json_t *v = json_loadb(t + s.start, s.end - s.start, JSON_DECODE_ANY, &err);
+	bool ok = json_is_integer(v) && json_integer_value(v) > 0;
 
-static bool positive_integer(const json_t *v, uint64_t *out)
-{
-	if (!json_is_integer(v) || json_integer_value(v) <= 0)
-		return false;
-	*out = (uint64_t)json_integer_value(v);
-	return true;
+	if (ok)
+		*out = (uint64_t)json_integer_value(v);
+	json_decref(v);
+	return ok;
 }
 
 /* Key of each route object, by its index in the rule set's routes[]. */
@@ -73,7 +88,7 @@ static uint64_t *keys_by_rule_index(const struct ks_compiled *c, size_t n)
 {
 	if (c->n_routes != n || !c->route_info)
 		return NULL;
-	uint64_t *keys = calloc(n ? n : 1, sizeof(*keys));
+	uint64_t *keys = malloc((n ? n : 1) * sizeof(*keys));
 	bool *seen = calloc(n ? n : 1, sizeof(*seen));
 	bool ok = keys && seen;
 	for (size_t i = 0; ok && i < n; i++) {
@@ -92,216 +107,205 @@ static uint64_t *keys_by_rule_index(const struct ks_compiled *c, size_t n)
 	return keys;
 }
 
-static int add_route_span(struct ksd_doc_index *idx, size_t *cap, size_t start, size_t end)
-{
-	if (idx->n_routes == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		struct span *r = realloc(idx->routes, nc * sizeof(*r));
-		if (!r)
-			return -1;
-		idx->routes = r;
-		*cap = nc;
-	}
-	idx->routes[idx->n_routes].start = start;
-	idx->routes[idx->n_routes].end = end;
-	idx->n_routes++;
-	return 0;
-}
-
-/* The routes array's elements, from its '['; *pos ends after its ']'. */
-static bool index_routes(struct ksd_doc_index *idx, size_t *pos)
-{
-	const char *t = idx->text;
-	size_t len = idx->len, p = *pos, cap = 0, end;
-	if (p >= len || t[p] != '[')
-		return false;
-	p = skip_ws(t, len, p + 1);
-	if (p < len && t[p] == ']') {
-		*pos = p + 1;
-		return true;
-	}
-	for (;;) {
-		json_t *v = value_at(t, len, p, &end);
-		bool obj = json_is_object(v);
-		json_decref(v);
-		if (!obj || add_route_span(idx, &cap, p, end) < 0)
-			return false;
-		p = skip_ws(t, len, end);
-		if (p < len && t[p] == ',') {
-			p = skip_ws(t, len, p + 1);
-			continue;
-		}
-		if (p < len && t[p] == ']') {
-			*pos = p + 1;
-			return true;
-		}
-		return false;
-	}
-}
-
-/* Walk the top-level object; jansson parses every key and value. */
-static bool index_document(struct ksd_doc_index *idx)
-{
-	const char *t = idx->text;
-	size_t len = idx->len, p = skip_ws(t, len, 0), end;
-	bool have_version = false, have_routes = false;
-
-	if (p >= len || t[p] != '{')
-		return false;
-	p = skip_ws(t, len, p + 1);
-	while (p < len && t[p] != '}') {
-		json_t *k = value_at(t, len, p, &end);
-		if (!json_is_string(k)) {
-			json_decref(k);
-			return false;
-		}
-		char *name = strdup(json_string_value(k));
-		json_decref(k);
-		p = skip_ws(t, len, end);
-		bool ok = name && p < len && t[p] == ':' && !json_object_get(idx->members, name);
-		if (ok)
-			p = skip_ws(t, len, p + 1);
-		if (ok && strcmp(name, "routes") == 0) {
-			ok = !have_routes && index_routes(idx, &p);
-			have_routes = true;
-		} else if (ok) {
-			json_t *v = value_at(t, len, p, &end);
-			ok = v != NULL;
-			if (ok && strcmp(name, "version") == 0) {
-				ok = !have_version && positive_integer(v, &idx->version);
-				idx->version_val.start = p;
-				idx->version_val.end = end;
-				have_version = true;
-				json_decref(v);
-			} else if (ok) {
-				json_object_set_new(idx->members, name, v);
-			}
-			p = end;
-		}
-		free(name);
-		if (!ok)
-			return false;
-		p = skip_ws(t, len, p);
-		if (p < len && t[p] == ',')
-			p = skip_ws(t, len, p + 1);
-		else if (p >= len || t[p] != '}')
-			return false;
-	}
-	if (p >= len)
-		return false;
-	return have_version && have_routes && skip_ws(t, len, p + 1) == len;
-}
-
-static struct ksd_doc_index *index_new(const char *text, size_t len)
+struct ksd_doc_index *ksd_index_new(struct ksd_text *text, struct ks_rules_layout *layout,
+				    const struct ks_compiled *c)
 {
 	struct ksd_doc_index *idx = calloc(1, sizeof(*idx));
-	if (!idx)
-		return NULL;
-	idx->text = malloc(len + 1);
-	idx->members = json_object();
-	if (!idx->text || !idx->members) {
+
+	if (!idx || !layout->valid || !layout->has_version || layout->len != text->len ||
+	    layout->n_routes != c->n_routes ||
+	    !positive_integer(text->data, layout->version, &idx->version) ||
+	    idx->version != c->version || !(idx->keys = keys_by_rule_index(c, c->n_routes))) {
+		ks_rules_layout_free(layout);
 		ksd_index_free(idx);
 		return NULL;
 	}
-	memcpy(idx->text, text, len);
-	idx->text[len] = '\0';
-	idx->len = len;
+	idx->lay = *layout;
+	memset(layout, 0, sizeof(*layout));
+	idx->text = ksd_text_ref(text);
 	return idx;
 }
 
-struct ksd_doc_index *ksd_index_build_keys(const char *text, size_t len, uint64_t version,
-					   uint64_t *keys, size_t n_keys)
+/* ---- comparing a new text with the indexed one ---- */
+
+/* Length of the common prefix of a and b, n bytes each: memcmp by blocks, then bytes. */
+static size_t common_prefix(const char *a, const char *b, size_t n)
 {
-	struct ksd_doc_index *idx = index_new(text, len);
-	if (!idx || !keys || !index_document(idx) || idx->version != version ||
-	    idx->n_routes != n_keys) {
-		free(keys);
-		ksd_index_free(idx);
-		return NULL;
+	size_t i = 0;
+
+	while (n - i >= 4096 && memcmp(a + i, b + i, 4096) == 0)
+		i += 4096;
+	while (n - i >= 64 && memcmp(a + i, b + i, 64) == 0)
+		i += 64;
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* The route object whose span holds old position p (start <= p <= end), or -1. */
+static long route_at(const struct ks_rules_layout *lay, size_t p)
+{
+	size_t lo = 0, hi = lay->n_routes;
+
+	/* The last span starting at or before p. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lay->routes[mid].start <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	idx->keys = keys;
-	return idx;
+	if (lo == 0 || p > lay->routes[lo - 1].end)
+		return -1;
+	return (long)(lo - 1);
 }
 
-uint64_t *ksd_index_keys(const struct ks_compiled *c)
+static bool add_shift(struct ksd_patch *p, size_t from, ssize_t delta)
 {
-	return keys_by_rule_index(c, c->n_routes);
+	if (p->n_shifts == p->cap_shifts) {
+		size_t cap = p->cap_shifts ? p->cap_shifts * 2 : 8;
+		struct shift *s = realloc(p->shifts, cap * sizeof(*s));
+
+		if (!s)
+			return false;
+		p->shifts = s;
+		p->cap_shifts = cap;
+	}
+	p->shifts[p->n_shifts++] = (struct shift){from, delta};
+	return true;
 }
 
-struct ksd_doc_index *ksd_index_build(const char *text, size_t len, const struct ks_compiled *c)
+static bool add_changed(struct ksd_patch *p, size_t j, size_t start, size_t end)
 {
-	return ksd_index_build_keys(text, len, c->version, ksd_index_keys(c), c->n_routes);
+	if (p->n_chg == p->cap_chg) {
+		size_t cap = p->cap_chg ? p->cap_chg * 2 : 8;
+		struct changed *c = realloc(p->chg, cap * sizeof(*c));
+
+		if (!c)
+			return false;
+		p->chg = c;
+		p->cap_chg = cap;
+	}
+	p->chg[p->n_chg++] = (struct changed){j, {start, end}};
+	return true;
 }
 
-/* ---- the incremental compile ---- */
-
-struct changed_route {
-	size_t j;    /* index in routes[] */
-	json_t *obj; /* the new route object */
-};
-
-/* prev's strings blob: its size, from the furthest string in it. */
-static size_t strings_size(const struct ks_compiled *c)
+/* Most routes one incremental compile takes: 1/16 of the table, at least 64. */
+static size_t max_changed(size_t n_routes)
 {
-	size_t size = 0;
-	for (uint32_t i = 0; i < c->n_shards + c->n_routes; i++) {
-		const char *s =
-		    i < c->n_shards ? c->shards[i].name : c->route_info[i - c->n_shards].text;
-		if (s && s >= c->strings) {
-			size_t end = (size_t)(s - c->strings) + strlen(s) + 1;
-			if (end > size)
-				size = end;
+	return n_routes / 16 > 64 ? n_routes / 16 : 64;
+}
+
+/* New position of an old one outside every changed span. */
+static size_t moved(const struct ksd_patch *p, size_t old)
+{
+	ssize_t delta = 0;
+
+	for (size_t k = 0; k < p->n_shifts && p->shifts[k].from <= old; k++)
+		delta = p->shifts[k].delta;
+	return (size_t)((ssize_t)old + delta);
+}
+
+/*
+ * Compare new text n with the indexed text o. Every difference must be in the
+ * version value or in a route object; fills the patch's shifts, changed
+ * route spans and version.
+ */
+static bool compare(const struct ksd_doc_index *idx, const char *n, size_t nlen,
+		    const struct ksd_text_diff *diff, struct ksd_patch *pt)
+{
+	const struct ks_rules_layout *lay = &idx->lay;
+	const char *o = idx->text->data;
+	size_t olen = idx->text->len, p = 0, q = 0;
+	/* Known to be the same: the first `p` bytes, and the last `same_tail`. */
+	size_t same_tail = 0;
+	bool version_seen = false;
+
+	if (diff) {
+		p = q = diff->prefix <= olen && diff->prefix <= nlen ? diff->prefix : 0;
+		same_tail = diff->suffix <= olen && diff->suffix <= nlen ? diff->suffix : 0;
+	}
+	pt->version_span = lay->version;
+	for (;;) {
+		size_t room = olen - p < nlen - q ? olen - p : nlen - q;
+		size_t k;
+
+		/* The rest, aligned from the end, is known to be the same. */
+		if (olen - p == nlen - q && olen - p <= same_tail)
+			break;
+		k = common_prefix(o + p, n + q, room);
+		size_t start, end;
+
+		p += k;
+		q += k;
+		if (p == olen && q == nlen)
+			break;
+		/* Where the hole the difference is in starts in the new text. */
+		if (lay->version.start <= p && p <= lay->version.end && !version_seen) {
+			start = q - (p - lay->version.start);
+			end = ks_json_value_end(n, nlen, start);
+			if (!end ||
+			    !positive_integer(n, (struct ks_text_span){start, end}, &pt->version))
+				return false;
+			pt->version_span = (struct ks_text_span){start, end};
+			version_seen = true;
+			p = lay->version.end;
+		} else {
+			long j = route_at(lay, p);
+
+			if (j < 0 || (pt->n_chg && pt->chg[pt->n_chg - 1].j >= (size_t)j) ||
+			    pt->n_chg >= max_changed(lay->n_routes))
+				return false;
+			start = q - (p - lay->routes[j].start);
+			end = ks_json_value_end(n, nlen, start);
+			if (!end || n[start] != '{' || !add_changed(pt, (size_t)j, start, end))
+				return false;
+			p = lay->routes[j].end;
 		}
+		q = end;
+		if (!add_shift(pt, p, (ssize_t)q - (ssize_t)p))
+			return false;
 	}
-	return size;
+	if (!version_seen && !positive_integer(n,
+					       (struct ks_text_span){moved(pt, lay->version.start),
+								     moved(pt, lay->version.end)},
+					       &pt->version))
+		return false;
+	if (!version_seen)
+		pt->version_span = (struct ks_text_span){moved(pt, lay->version.start),
+							 moved(pt, lay->version.end)};
+	pt->routes_open = moved(pt, lay->routes_open);
+	pt->routes_close = moved(pt, lay->routes_close);
+	return true;
 }
 
-static bool in_blob(const struct ks_compiled *c, size_t size, const char *s)
+/* The new text with its routes array holding only the changed route objects. */
+static char *mini_text(const struct ksd_patch *pt, const char *n, size_t nlen, size_t *len)
 {
-	return !s || (s >= c->strings && s < c->strings + size);
-}
+	size_t head = pt->routes_open + 1, tail = nlen - pt->routes_close, size = head + tail;
+	char *m, *w;
 
-#define REBASE(p, from, to) ((p) ? (to) + ((p) - (from)) : NULL)
+	for (size_t c = 0; c < pt->n_chg; c++)
+		size += pt->chg[c].span.end - pt->chg[c].span.start + 1;
+	m = malloc(size + 1);
+	if (!m)
+		return NULL;
+	memcpy(m, n, head);
+	w = m + head;
+	for (size_t c = 0; c < pt->n_chg; c++) {
+		size_t l = pt->chg[c].span.end - pt->chg[c].span.start;
 
-/* A deep copy of c; its strings must all live in c->strings. */
-static struct ks_compiled *copy_compiled(const struct ks_compiled *c)
-{
-	if (!c->strings)
-		return NULL;
-	size_t ssize = strings_size(c);
-	for (uint32_t i = 0; i < c->n_shards; i++)
-		if (!in_blob(c, ssize, c->shards[i].name))
-			return NULL;
-	for (uint32_t i = 0; i < c->n_routes; i++)
-		if (!in_blob(c, ssize, c->route_info[i].text))
-			return NULL;
-
-	struct ks_compiled *n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	*n = *c;
-	n->listeners = malloc(sizeof(*n->listeners) * (c->n_listeners ? c->n_listeners : 1));
-	n->shards = malloc(sizeof(*n->shards) * (c->n_shards ? c->n_shards : 1));
-	n->keys = malloc(sizeof(*n->keys) * (c->n_routes ? c->n_routes : 1));
-	n->routes = malloc(sizeof(*n->routes) * (c->n_routes ? c->n_routes : 1));
-	n->route_info = malloc(sizeof(*n->route_info) * (c->n_routes ? c->n_routes : 1));
-	n->strings = malloc(ssize ? ssize : 1);
-	if (!n->listeners || !n->shards || !n->keys || !n->routes || !n->route_info ||
-	    !n->strings) {
-		ks_compiled_free(n);
-		return NULL;
+		if (c)
+			*w++ = ',';
+		memcpy(w, n + pt->chg[c].span.start, l);
+		w += l;
 	}
-	memcpy(n->listeners, c->listeners, sizeof(*n->listeners) * c->n_listeners);
-	memcpy(n->shards, c->shards, sizeof(*n->shards) * c->n_shards);
-	memcpy(n->keys, c->keys, sizeof(*n->keys) * c->n_routes);
-	memcpy(n->routes, c->routes, sizeof(*n->routes) * c->n_routes);
-	memcpy(n->route_info, c->route_info, sizeof(*n->route_info) * c->n_routes);
-	memcpy(n->strings, c->strings, ssize);
-	for (uint32_t i = 0; i < c->n_shards; i++)
-		n->shards[i].name = REBASE(c->shards[i].name, c->strings, n->strings);
-	for (uint32_t i = 0; i < c->n_routes; i++)
-		n->route_info[i].text = REBASE(c->route_info[i].text, c->strings, n->strings);
-	return n;
+	memcpy(w, n + pt->routes_close, tail);
+	w += tail;
+	*w = '\0';
+	*len = (size_t)(w - m);
+	return m;
 }
 
 /* The listeners, shards and default of the small compile must be prev's. */
@@ -321,196 +325,144 @@ static bool same_frame(const struct ks_compiled *a, const struct ks_compiled *b)
 	return true;
 }
 
-/* Most routes one incremental compile takes: 1/16 of the table, at least 64. */
-static size_t max_changed(size_t n_routes)
+void ksd_patch_free(struct ksd_patch *p)
 {
-	return n_routes / 16 > 64 ? n_routes / 16 : 64;
+	if (!p)
+		return;
+	ksd_text_unref(p->text);
+	free(p->shifts);
+	free(p->chg);
+	free(p->routes);
+	free(p);
 }
 
-/*
- * Compare text with the indexed document: fixed bytes must be identical,
- * route objects identical or parsed anew. Fills the new index's spans.
- */
-static bool walk(const struct ksd_doc_index *idx, const char *text, size_t len,
-		 struct ksd_doc_index *nidx, struct changed_route **chg, size_t *n_chg)
+unsigned ksd_patch_changed(const struct ksd_patch *p)
 {
-	const char *pt = idx->text;
-	size_t p = 0, q = 0, cap = 0, end;
-	bool version_first = idx->n_routes == 0 || idx->version_val.start < idx->routes[0].start;
-	size_t n_holes = idx->n_routes + 1;
+	return (unsigned)p->n_routes;
+}
 
-	for (size_t h = 0; h < n_holes; h++) {
-		bool is_version = version_first ? h == 0 : h == n_holes - 1;
-		size_t j = version_first ? h - 1 : h;
-		const struct span *hole = is_version ? &idx->version_val : &idx->routes[j];
-		size_t flen = hole->start - p;
-		if (q + flen > len || memcmp(text + q, pt + p, flen) != 0)
-			return false;
-		q += flen;
-		p = hole->end;
-		if (is_version) {
-			json_t *v = value_at(text, len, q, &end);
-			bool ok = positive_integer(v, &nidx->version);
-			json_decref(v);
-			if (!ok)
-				return false;
-			nidx->version_val.start = q;
-			nidx->version_val.end = end;
-			q = end;
-			continue;
-		}
-		size_t olen = hole->end - hole->start;
-		nidx->routes[j].start = q;
-		if (q + olen <= len && memcmp(text + q, pt + hole->start, olen) == 0) {
-			q += olen;
-		} else {
-			/* Past a few routes, one full compile is cheaper than this path. */
-			if (*n_chg >= max_changed(idx->n_routes))
-				return false;
-			json_t *v = value_at(text, len, q, &end);
-			if (!json_is_object(v)) {
-				json_decref(v);
-				return false;
-			}
-			if (*n_chg == cap) {
-				cap = cap ? cap * 2 : 16;
-				struct changed_route *c = realloc(*chg, cap * sizeof(*c));
-				if (!c) {
-					json_decref(v);
-					return false;
-				}
-				*chg = c;
-			}
-			(*chg)[*n_chg].j = j;
-			(*chg)[*n_chg].obj = v;
-			(*n_chg)++;
-			q = end;
-		}
-		nidx->routes[j].end = q;
+/* The changed routes compiled in the new text's frame, as values for prev's slots. */
+static bool compile_changed(const struct ksd_doc_index *idx, const struct ks_compiled *prev,
+			    const char *n, size_t nlen, struct ksd_patch *pt)
+{
+	struct ks_diags diags = {0};
+	struct ks_compiled *mini = NULL;
+	size_t mlen;
+	char *m = mini_text(pt, n, nlen, &mlen);
+	bool ok = m && ks_rules_compile_buf(m, mlen, &mini, &diags) == KS_RULES_OK && mini &&
+		  mini->n_routes == pt->n_chg && mini->version == pt->version &&
+		  same_frame(mini, prev);
+
+	free(m);
+	ks_diags_free(&diags);
+	if (ok && pt->n_chg) {
+		pt->routes = malloc(pt->n_chg * sizeof(*pt->routes));
+		ok = pt->routes != NULL;
 	}
-	size_t tail = idx->len - p;
-	return len - q == tail && memcmp(text + q, pt + p, tail) == 0;
+	for (uint32_t k = 0; ok && k < pt->n_chg; k++) {
+		uint32_t ci = mini->route_info[k].rule_index;
+		uint64_t key = ci < pt->n_chg ? idx->keys[pt->chg[ci].j] : 0;
+		long i = ci < pt->n_chg ? ks_compiled_find(prev, key) : -1;
+
+		/* The same key with the same text: anything else is a full compile. */
+		ok = i >= 0 && mini->keys[k] == key &&
+		     strcmp(mini->route_info[k].text, prev->route_info[i].text) == 0;
+		if (ok) {
+			pt->routes[k].i = (uint32_t)i;
+			pt->routes[k].r = mini->routes[k];
+			pt->routes[k].r.stats_slot = prev->routes[i].stats_slot;
+		}
+	}
+	if (ok)
+		pt->n_routes = pt->n_chg;
+	ks_compiled_free(mini);
+	return ok;
 }
 
 int ksd_compile_incremental(const struct ksd_doc_index *idx, const struct ks_compiled *prev,
-			    const char *text, size_t len, struct ks_compiled **out,
-			    struct ksd_doc_index **out_idx, unsigned *changed)
+			    struct ksd_text *text, const struct ksd_text_diff *diff,
+			    struct ksd_patch **out)
 {
-	struct changed_route *chg = NULL;
-	size_t n_chg = 0;
-	struct ksd_doc_index *nidx = NULL;
-	struct ks_compiled *mini = NULL, *next = NULL;
-	json_t *doc = NULL;
-	char *mini_text = NULL;
-	int rc = -1;
+	struct ksd_patch *pt;
 
 	*out = NULL;
-	*out_idx = NULL;
-	if (!idx || !prev || prev->version != idx->version || prev->n_routes != idx->n_routes)
+	if (!idx || !prev || prev->version != idx->version || prev->n_routes != idx->lay.n_routes)
 		return -1;
-	nidx = calloc(1, sizeof(*nidx));
-	if (!nidx)
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
 		return -1;
-	nidx->n_routes = idx->n_routes;
-	nidx->routes = malloc(sizeof(*nidx->routes) * (idx->n_routes ? idx->n_routes : 1));
-	if (!nidx->routes || !walk(idx, text, len, nidx, &chg, &n_chg))
-		goto out;
-
-	/* The changed routes, compiled with the unchanged frame around them. */
-	doc = json_deep_copy(idx->members);
-	json_t *routes = json_array();
-	for (size_t i = 0; doc && routes && i < n_chg; i++)
-		json_array_append(routes, chg[i].obj);
-	if (!doc || !routes) {
-		json_decref(routes);
-		goto out;
+	if (diff && diff->base != idx->text)
+		diff = NULL; /* about another text: of no use here */
+	if (!add_shift(pt, 0, 0) || !compare(idx, text->data, text->len, diff, pt) ||
+	    !compile_changed(idx, prev, text->data, text->len, pt)) {
+		ksd_patch_free(pt);
+		return -1;
 	}
-	json_object_set_new(doc, "version", json_integer((json_int_t)nidx->version));
-	json_object_set_new(doc, "routes", routes);
-	mini_text = json_dumps(doc, JSON_COMPACT);
-	struct ks_diags diags = {0};
-	enum ks_rules_result r =
-	    mini_text ? ks_rules_compile_buf(mini_text, strlen(mini_text), &mini, &diags)
-		      : KS_RULES_INVALID;
-	ks_diags_free(&diags);
-	if (r != KS_RULES_OK || !mini || mini->n_routes != n_chg || !same_frame(mini, prev))
-		goto out;
-
-	next = copy_compiled(prev);
-	if (!next)
-		goto out;
-	next->version = mini->version;
-	for (uint32_t m = 0; m < mini->n_routes; m++) {
-		uint32_t ci = mini->route_info[m].rule_index;
-		if (ci >= n_chg)
-			goto out;
-		uint64_t key = idx->keys[chg[ci].j];
-		long i = ks_compiled_find(prev, key);
-		/* The same key with the same text: anything else is a full compile. */
-		if (mini->keys[m] != key || i < 0 ||
-		    strcmp(mini->route_info[m].text, prev->route_info[i].text) != 0)
-			goto out;
-		uint32_t slot = next->routes[i].stats_slot;
-		next->routes[i] = mini->routes[m];
-		next->routes[i].stats_slot = slot;
-	}
-
-	/* The index of the new text: same keys, new spans. */
-	nidx->text = malloc(len + 1);
-	nidx->keys = malloc(sizeof(*nidx->keys) * (idx->n_routes ? idx->n_routes : 1));
-	if (!nidx->text || !nidx->keys)
-		goto out;
-	memcpy(nidx->text, text, len);
-	nidx->text[len] = '\0';
-	nidx->len = len;
-	memcpy(nidx->keys, idx->keys, sizeof(*nidx->keys) * idx->n_routes);
-	nidx->members = json_incref(idx->members);
-	*out = next;
-	*out_idx = nidx;
-	*changed = (unsigned)n_chg;
-	next = NULL;
-	nidx = NULL;
-	rc = 0;
-out:
-	for (size_t i = 0; i < n_chg; i++)
-		json_decref(chg[i].obj);
-	free(chg);
-	json_decref(doc);
-	free(mini_text);
-	ks_compiled_free(mini);
-	ks_compiled_free(next);
-	ksd_index_free(nidx);
-	return rc;
+	pt->text = ksd_text_ref(text);
+	*out = pt;
+	return 0;
 }
 
-struct ksd_doc_index *ksd_index_rebase(const struct ksd_doc_index *idx, const char *text,
-				       size_t len, const struct ks_compiled *c)
+void ksd_patch_swap(struct ksd_patch *p, struct ks_compiled *c)
 {
-	struct changed_route *chg = NULL;
-	size_t n_chg = 0;
-	struct ksd_doc_index *nidx = calloc(1, sizeof(*nidx));
-	if (!nidx)
-		return NULL;
-	nidx->n_routes = idx->n_routes;
-	nidx->routes = malloc(sizeof(*nidx->routes) * (idx->n_routes ? idx->n_routes : 1));
-	bool ok = nidx->routes && walk(idx, text, len, nidx, &chg, &n_chg) &&
-		  nidx->version == c->version && c->n_routes == idx->n_routes;
-	for (size_t i = 0; i < n_chg; i++)
-		json_decref(chg[i].obj);
-	free(chg);
-	if (ok) {
-		/* Keys of the new text's route objects come from its compiled form. */
-		nidx->keys = ksd_index_keys(c);
-		nidx->text = malloc(len + 1);
-		ok = nidx->keys && nidx->text;
+	uint64_t v = c->version;
+
+	c->version = p->version;
+	p->version = v;
+	for (size_t k = 0; k < p->n_routes; k++) {
+		struct ks_route r = c->routes[p->routes[k].i];
+
+		c->routes[p->routes[k].i] = p->routes[k].r;
+		p->routes[k].r = r;
 	}
-	if (!ok) {
-		ksd_index_free(nidx);
-		return NULL;
+}
+
+/* The first route object that starts at or after old position from. */
+static size_t first_route_from(const struct ks_rules_layout *lay, size_t from)
+{
+	size_t lo = 0, hi = lay->n_routes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lay->routes[mid].start < from)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	memcpy(nidx->text, text, len);
-	nidx->text[len] = '\0';
-	nidx->len = len;
-	nidx->members = json_incref(idx->members);
-	return nidx;
+	return lo;
+}
+
+/* Consumes the patch's shifts: commit once, then free the patch. */
+void ksd_patch_commit_index(struct ksd_patch *p, struct ksd_doc_index *idx)
+{
+	struct ks_rules_layout *lay = &idx->lay;
+
+	/*
+	 * Route objects behind a shift moved (none when every change kept its
+	 * length); the changed ones get their new spans.
+	 */
+	/* Where each shift's routes begin, found before any span moves. */
+	for (size_t s = 0; s < p->n_shifts; s++)
+		p->shifts[s].from = first_route_from(lay, p->shifts[s].from);
+	for (size_t s = 0; s < p->n_shifts; s++) {
+		size_t end = s + 1 < p->n_shifts ? p->shifts[s + 1].from : lay->n_routes;
+		ssize_t delta = p->shifts[s].delta;
+
+		for (size_t j = p->shifts[s].from; delta && j < end; j++) {
+			lay->routes[j].start = (size_t)((ssize_t)lay->routes[j].start + delta);
+			lay->routes[j].end = (size_t)((ssize_t)lay->routes[j].end + delta);
+		}
+	}
+	for (size_t c = 0; c < p->n_chg; c++)
+		lay->routes[p->chg[c].j] = p->chg[c].span;
+	lay->version = p->version_span;
+	lay->routes_open = p->routes_open;
+	lay->routes_close = p->routes_close;
+	lay->len = p->text->len;
+	/* After the swap, p->version holds the old version; the index describes the new one. */
+	idx->version = 0;
+	positive_integer(p->text->data, lay->version, &idx->version);
+	ksd_text_unref(idx->text);
+	idx->text = ksd_text_ref(p->text);
 }

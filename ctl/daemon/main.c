@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <malloc.h>
 #include <nats/nats.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,6 @@
 
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
-#include "daemon/index_worker.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 
@@ -45,10 +45,11 @@ static void on_signal(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uin
 	}
 }
 
-static void deliver(void *arg, const char *text, size_t len, const char *source, uint64_t revision)
+static void deliver(void *arg, struct ksd_text *text, const struct ksd_text_diff *diff,
+		    const char *source, uint64_t revision)
 {
 	struct ks_daemon *d = arg;
-	ks_applier_apply(&d->applier, text, len, source, 0, revision);
+	ks_applier_apply_text(&d->applier, text, diff, source, 0, revision);
 }
 
 static void on_attempt(void *arg, const struct ks_attempt *a)
@@ -76,6 +77,16 @@ static int parse_group(const char *s, gid_t *gid)
 		return -1;
 	*gid = g->gr_gid;
 	return 0;
+}
+
+/* One compile thread per CPU this process may run on. */
+static unsigned online_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }
 
 static int64_t wall_ms(void)
@@ -183,7 +194,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d.applier.incremental = !d.opt.full_compile;
-	d.applier.index_worker = ksd_index_worker_new(d.loop, ks_applier_index_done, &d.applier);
+	d.applier.compile_threads =
+	    d.opt.compile_threads ? (unsigned)d.opt.compile_threads : online_cpus();
 	d.applier.on_attempt = on_attempt;
 	d.applier.hook_arg = &d;
 	if (d.applier.active_version)
@@ -227,8 +239,6 @@ out:
 		/* The tables and the program stay: closing is not detaching. */
 		d.dp->ops->close(d.dp);
 	}
-	ksd_index_worker_free(d.applier.index_worker);
-	d.applier.index_worker = NULL;
 	ks_applier_free(&d.applier);
 	ks_loop_del(d.loop, d.sigwatch);
 	if (d.sigfd >= 0)

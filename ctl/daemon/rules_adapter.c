@@ -5,13 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules/layout.h"
 #include "rules/rules.h"
 
 int ks_rules_compile_text(const char *text, size_t len, struct ks_compiled **out, json_t *errors)
 {
+	return ks_rules_compile_text_opts(text, len, 0, NULL, out, errors);
+}
+
+int ks_rules_compile_text_opts(const char *text, size_t len, unsigned threads,
+			       struct ks_rules_layout *layout, struct ks_compiled **out,
+			       json_t *errors)
+{
 	struct ks_diags diags = {0};
+	struct ks_rules_options opt = {.threads = threads, .layout = layout};
 	*out = NULL;
-	enum ks_rules_result r = ks_rules_compile_buf(text, len, out, &diags);
+	enum ks_rules_result r = ks_rules_compile_opts(text, len, &opt, out, &diags);
 	if (r != KS_RULES_OK || !*out) {
 		for (size_t i = 0; i < diags.n; i++) {
 			char *line;

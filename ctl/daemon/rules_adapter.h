@@ -18,6 +18,16 @@
  */
 int ks_rules_compile_text(const char *text, size_t len, struct ks_compiled **out, json_t *errors);
 
+/*
+ * The same, split over threads (0: the reference path; rules.h,
+ * ks_rules_compile_opts). layout (may be NULL) receives where the document's
+ * parts are when the split was used; release it with ks_rules_layout_free().
+ */
+struct ks_rules_layout;
+int ks_rules_compile_text_opts(const char *text, size_t len, unsigned threads,
+			       struct ks_rules_layout *layout, struct ks_compiled **out,
+			       json_t *errors);
+
 /* The 64-bit key of a key as written in a rule set ("0x..." or text). */
 uint64_t ks_rules_key_of(const char *key_text);
 

@@ -30,6 +30,7 @@
 #include "daemon/loop.h"
 #include "daemon/options.h"
 #include "daemon/rules_adapter.h"
+#include "rules/layout.h"
 
 /* ---------- helpers ---------- */
 
@@ -205,6 +206,7 @@ static void test_options_defaults_and_flags(void **state)
 	assert_string_equal(o.metrics, "127.0.0.1:9464");
 	assert_string_equal(o.pin_root, "/sys/fs/bpf/keysteer");
 	assert_int_equal(o.history, 32);
+	assert_int_equal(o.compile_threads, 0); /* one per CPU */
 	ks_options_free(&o);
 
 	char *bad[] = {"keysteerd", "--xdp-mode", "turbo", NULL};
@@ -479,7 +481,7 @@ static void test_apply_versions_and_rollback(void **state)
 	const struct ks_kept_doc *k = ks_applier_find_kept(&ap, 0);
 	assert_non_null(k);
 	assert_int_equal(k->version, 5);
-	last = ks_applier_apply(&ap, k->text, k->len, "rollback", KS_APPLY_ROLLBACK, 0);
+	last = ks_applier_apply_text(&ap, k->text, NULL, "rollback", KS_APPLY_ROLLBACK, 0);
 	assert_int_equal(last->result, KS_APPLY_APPLIED);
 	assert_int_equal(ap.active_version, 5);
 	assert_true(last->rollback);
@@ -521,6 +523,8 @@ struct inc_doc {
 	char key[INC_ROUTES + 1][32];
 	int vip_last; /* shard s0's VIP */
 	bool bad_shard;
+	unsigned
+	    route_pad; /* a "$comment" this long in every route: a document of many read chunks */
 };
 
 static void inc_init(struct inc_doc *d)
@@ -540,8 +544,11 @@ static void inc_init(struct inc_doc *d)
 /* The document, with a comment member and the version in the middle. */
 static char *inc_text(const struct inc_doc *d)
 {
-	size_t cap = 1 << 20, n = 0;
+	size_t cap = (1 << 20) + (size_t)d->n * (d->route_pad + 32), n = 0;
 	char *b = malloc(cap);
+	char *pad = malloc(d->route_pad + 1);
+	memset(pad, 'x', d->route_pad);
+	pad[d->route_pad] = '\0';
 	n +=
 	    (size_t)snprintf(b + n, cap - n,
 			     "{\n  \"schema\": \"keysteer/v1\",\n  \"$comment\": \"unit\",\n"
@@ -556,11 +563,14 @@ static char *inc_text(const struct inc_doc *d)
 	for (unsigned i = 0; i < d->n; i++)
 		n += (size_t)snprintf(
 		    b + n, cap - n,
-		    "    {\"key\": \"%s\", \"to\": [{\"shard\": \"s%d\", \"weight\": 3}, "
+		    "    {\"key\": \"%s\", %s%s%s\"to\": [{\"shard\": \"s%d\", \"weight\": 3}, "
 		    "{\"shard\": \"%s%d\", \"weight\": %d}]%s}%s\n",
-		    d->key[i], d->t0[i], d->bad_shard && i == 42 ? "nope" : "s", d->t1[i], d->w1[i],
-		    i % 11 == 0 ? ", \"sticky\": \"entity\"" : "", i + 1 < d->n ? "," : "");
+		    d->key[i], d->route_pad ? "\"$comment\": \"" : "", pad,
+		    d->route_pad ? "\", " : "", d->t0[i], d->bad_shard && i == 42 ? "nope" : "s",
+		    d->t1[i], d->w1[i], i % 11 == 0 ? ", \"sticky\": \"entity\"" : "",
+		    i + 1 < d->n ? "," : "");
 	snprintf(b + n, cap - n, "  ],\n  \"default\": \"drop\"\n}\n");
+	free(pad);
 	return b;
 }
 
@@ -594,36 +604,111 @@ static void assert_same_compiled(const struct ks_compiled *a, const struct ks_co
 	}
 }
 
+/* A full split compile of text and the index of it. */
+static struct ks_compiled *full_with_index(const char *text, struct ksd_doc_index **idx)
+{
+	json_t *errs = json_array();
+	struct ks_compiled *c = NULL;
+	struct ks_rules_layout lay;
+	struct ksd_text *t = ksd_text_copy(text, strlen(text));
+	assert_int_equal(ks_rules_compile_text_opts(text, strlen(text), 2, &lay, &c, errs), 0);
+	json_decref(errs);
+	assert_true(lay.valid);
+	*idx = ksd_index_new(t, &lay, c);
+	assert_non_null(*idx);
+	ksd_text_unref(t);
+	return c;
+}
+
+/* What the file feed finds, computed the plain way: common prefix and tail. */
+static struct ksd_text_diff reference_diff(const struct ksd_text *base, const struct ksd_text *t)
+{
+	struct ksd_text_diff d = {.base = base};
+	size_t n = base->len < t->len ? base->len : t->len;
+	while (d.prefix < n && base->data[d.prefix] == t->data[d.prefix])
+		d.prefix++;
+	while (d.suffix < n &&
+	       base->data[base->len - 1 - d.suffix] == t->data[t->len - 1 - d.suffix])
+		d.suffix++;
+	return d;
+}
+
+/* The index's layout is what a fresh scan of its text finds. */
+static void assert_index_fresh(const struct ksd_doc_index *idx, const char *text)
+{
+	struct ks_rules_layout fresh;
+	const struct ks_rules_layout *l = ksd_index_layout(idx);
+	assert_int_equal(ks_rules_scan(text, strlen(text), &fresh), 0);
+	assert_int_equal(l->len, fresh.len);
+	assert_int_equal(l->routes_open, fresh.routes_open);
+	assert_int_equal(l->routes_close, fresh.routes_close);
+	assert_int_equal(l->version.start, fresh.version.start);
+	assert_int_equal(l->version.end, fresh.version.end);
+	assert_int_equal(l->n_routes, fresh.n_routes);
+	assert_memory_equal(l->routes, fresh.routes, fresh.n_routes * sizeof(*fresh.routes));
+	ks_rules_layout_free(&fresh);
+}
+
+static struct ks_compiled *copy_routes(const struct ks_compiled *c)
+{
+	struct ks_compiled *k = calloc(1, sizeof(*k));
+	k->version = c->version;
+	k->n_routes = c->n_routes;
+	k->routes = malloc(sizeof(*k->routes) * (c->n_routes + 1));
+	memcpy(k->routes, c->routes, sizeof(*k->routes) * c->n_routes);
+	return k;
+}
+
 /*
  * Try the incremental compile of d against (idx, prev). want_ok: it must
- * apply, and its result must equal a full compile byte for byte. On success
- * *prev and *idx move on to the new document.
+ * apply; swapped into prev, the result must equal a full compile byte for
+ * byte, and swapped back, prev must be as it was. On success prev and idx
+ * move on to the new document (the index as a fresh scan would find it).
  */
-static void inc_step(struct ksd_doc_index **idx, struct ks_compiled **prev, const struct inc_doc *d,
+static void inc_step(struct ksd_doc_index *idx, struct ks_compiled *prev, const struct inc_doc *d,
 		     bool want_ok, unsigned want_changed)
 {
 	char *text = inc_text(d);
-	struct ks_compiled *inc = NULL;
-	struct ksd_doc_index *nidx = NULL;
-	unsigned changed = 0;
-	int rc = ksd_compile_incremental(*idx, *prev, text, strlen(text), &inc, &nidx, &changed);
+	struct ksd_text *t = ksd_text_copy(text, strlen(text));
+	struct ksd_patch *patch = NULL, *hinted = NULL, *stray = NULL;
+	/* What a feed says comparing it with the indexed text; and the same about another text. */
+	struct ksd_text_diff diff = reference_diff(ksd_index_text(idx), t);
+	struct ksd_text_diff other = diff;
+	other.base = t;
+	int rc = ksd_compile_incremental(idx, prev, t, NULL, &patch);
+	assert_int_equal(ksd_compile_incremental(idx, prev, t, &diff, &hinted), rc);
+	assert_int_equal(ksd_compile_incremental(idx, prev, t, &other, &stray), rc);
+	ksd_text_unref(t); /* the patch keeps its own reference */
 	if (!want_ok) {
 		assert_int_equal(rc, -1);
-		assert_null(inc);
-		assert_null(nidx);
+		assert_null(patch);
 		free(text);
 		return;
 	}
 	assert_int_equal(rc, 0);
-	assert_int_equal(changed, want_changed);
+	assert_int_equal(ksd_patch_changed(patch), want_changed);
+	/* With the feed's diff, the same patch (every step below uses that one). */
+	assert_int_equal(ksd_patch_changed(hinted), want_changed);
+	ksd_patch_free(stray);
+	ksd_patch_free(patch);
+	patch = hinted;
+	struct ks_compiled *before = copy_routes(prev);
+	/* Swapped in and out: prev unchanged (a refused or failed change). */
+	ksd_patch_swap(patch, prev);
+	ksd_patch_swap(patch, prev);
+	assert_int_equal(prev->version, before->version);
+	assert_memory_equal(prev->routes, before->routes, sizeof(*prev->routes) * prev->n_routes);
+	ks_compiled_free(before);
+	/* Swapped in: the full compile's table. */
+	ksd_patch_swap(patch, prev);
 	struct ks_compiled *full = full_compile(text);
 	assert_non_null(full);
-	assert_same_compiled(inc, full);
+	assert_same_compiled(prev, full);
 	ks_compiled_free(full);
-	ks_compiled_free(*prev);
-	ksd_index_free(*idx);
-	*prev = inc;
-	*idx = nidx;
+	ksd_patch_commit_index(patch, idx);
+	ksd_patch_free(patch);
+	assert_int_equal(ksd_index_version(idx), d->version);
+	assert_index_fresh(idx, text);
 	free(text);
 }
 
@@ -633,83 +718,71 @@ static void test_incremental_matches_full(void **state)
 	struct inc_doc d;
 	inc_init(&d);
 	char *text = inc_text(&d);
-	struct ks_compiled *prev = full_compile(text);
-	assert_non_null(prev);
-	struct ksd_doc_index *idx = ksd_index_build(text, strlen(text), prev);
+	struct ksd_doc_index *idx;
+	struct ks_compiled *prev = full_with_index(text, &idx);
 	free(text);
-	assert_non_null(idx);
 	assert_int_equal(ksd_index_version(idx), 10);
 
 	/* One route's weight, with the version: one route compiled. */
 	d.version = 11;
 	d.w1[17] = 9;
-	inc_step(&idx, &prev, &d, true, 1);
+	inc_step(idx, prev, &d, true, 1);
 	/* Two routes' targets, one of them a hex key; a version of more digits. */
 	d.version = 1000;
 	d.t0[0] = 5;
 	d.t1[150] = 2;
-	inc_step(&idx, &prev, &d, true, 2);
-	/* The last route and the first again (index spans moved on). */
+	inc_step(idx, prev, &d, true, 2);
+	/* The last route and the first again, one longer, one shorter (spans move). */
 	d.version = 1001;
-	d.w1[INC_ROUTES - 1] = 7;
+	d.w1[INC_ROUTES - 1] = 17;
 	d.w1[0] = 8;
-	inc_step(&idx, &prev, &d, true, 2);
+	inc_step(idx, prev, &d, true, 2);
+	d.version = 1002;
+	d.w1[INC_ROUTES - 1] = 3;
+	d.w1[5] = 123456;
+	d.w1[6] = 12;
+	inc_step(idx, prev, &d, true, 3);
 
 	/* Declined: a key renamed, a route added or removed, a shard moved, an
 	 * invalid route (the full compile must report it), the same version. */
 	struct inc_doc e = d;
 	e.version++;
 	snprintf(e.key[5], sizeof(e.key[5]), "Renamed/5");
-	inc_step(&idx, &prev, &e, false, 0);
+	inc_step(idx, prev, &e, false, 0);
 	e = d;
 	e.version++;
 	e.n = INC_ROUTES - 1;
-	inc_step(&idx, &prev, &e, false, 0);
+	inc_step(idx, prev, &e, false, 0);
 	e = d;
 	e.version++;
 	e.vip_last = 99;
-	inc_step(&idx, &prev, &e, false, 0);
+	inc_step(idx, prev, &e, false, 0);
 	e = d;
 	e.version++;
 	e.bad_shard = true;
-	inc_step(&idx, &prev, &e, false, 0);
+	inc_step(idx, prev, &e, false, 0);
 	/* Every route changed: a full compile is cheaper, the path declines. */
 	e = d;
 	e.version++;
 	for (unsigned i = 0; i < INC_ROUTES; i++)
 		e.w1[i] = 6 + (int)(i % 3);
-	inc_step(&idx, &prev, &e, false, 0);
+	inc_step(idx, prev, &e, false, 0);
 	/* Half a document. */
 	text = inc_text(&d);
-	struct ks_compiled *inc = NULL;
-	struct ksd_doc_index *nidx = NULL;
-	unsigned changed;
-	assert_int_equal(
-	    ksd_compile_incremental(idx, prev, text, strlen(text) / 2, &inc, &nidx, &changed), -1);
+	struct ksd_text *half = ksd_text_copy(text, strlen(text) / 2);
+	struct ksd_patch *patch = NULL;
+	assert_int_equal(ksd_compile_incremental(idx, prev, half, NULL, &patch), -1);
+	assert_null(patch);
+	ksd_text_unref(half);
 	free(text);
 
 	/* Only the version: no route compiled. */
-	d.version = 1002;
-	inc_step(&idx, &prev, &d, true, 0);
-	/* An index of an older text catches up with a newer one (rebase). */
-	struct inc_doc r = d;
-	r.version = 1500;
-	r.w1[200] = 9;
-	text = inc_text(&r);
-	struct ks_compiled *rc_full = full_compile(text);
-	struct ksd_doc_index *ridx = ksd_index_rebase(idx, text, strlen(text), rc_full);
-	free(text);
-	assert_non_null(ridx);
-	assert_int_equal(ksd_index_version(ridx), 1500);
-	ksd_index_free(idx);
-	ks_compiled_free(prev);
-	idx = ridx;
-	prev = rc_full;
-	d = r;
+	d.version = 1003;
+	inc_step(idx, prev, &d, true, 0);
 	/* Still in step after the declined ones. */
 	d.version = 1503;
 	d.w1[99] = 2;
-	inc_step(&idx, &prev, &d, true, 1);
+	inc_step(idx, prev, &d, true, 1);
 	ks_compiled_free(prev);
 	ksd_index_free(idx);
 }
@@ -728,7 +801,7 @@ static void test_incremental_in_applier(void **state)
 	free(text);
 	assert_int_equal(a->result, KS_APPLY_APPLIED);
 	assert_false(a->incremental);
-	assert_non_null(ap.index); /* built inline: no worker */
+	assert_non_null(ap.index); /* from the compile's layout, at once */
 
 	d.version = 12;
 	d.w1[3] = 9;
@@ -739,10 +812,30 @@ static void test_incremental_in_applier(void **state)
 	assert_int_equal(a->routes_compiled, 1);
 	struct ks_compiled *full = full_compile(text);
 	assert_same_compiled(ap.active, full);
-	ks_compiled_free(full);
 	/* The same text again: refused (equal version), tables unchanged. */
 	a = ks_applier_apply(&ap, text, strlen(text), "t", 0, 0);
 	assert_int_equal(a->result, KS_APPLY_REFUSED);
+	/* A route changed but the version not: refused, the patch swapped back out. */
+	struct inc_doc same = d;
+	same.w1[4] = 11;
+	char *stale = inc_text(&same);
+	a = ks_applier_apply(&ap, stale, strlen(stale), "t", 0, 0);
+	free(stale);
+	assert_int_equal(a->result, KS_APPLY_REFUSED);
+	assert_true(a->incremental);
+	assert_same_compiled(ap.active, full);
+	ks_compiled_free(full);
+	free(text);
+	/* Still incremental from there. */
+	d.version = 120;
+	d.w1[200] = 4;
+	text = inc_text(&d);
+	a = ks_applier_apply(&ap, text, strlen(text), "t", 0, 0);
+	assert_int_equal(a->result, KS_APPLY_APPLIED);
+	assert_true(a->incremental);
+	full = full_compile(text);
+	assert_same_compiled(ap.active, full);
+	ks_compiled_free(full);
 	free(text);
 
 	/* A bad route: the full compile reports it with its real path. */
@@ -754,7 +847,7 @@ static void test_incremental_in_applier(void **state)
 	assert_int_equal(a->result, KS_APPLY_REJECTED);
 	assert_false(a->incremental);
 	assert_non_null(strstr(json_string_value(json_array_get(a->errors, 0)), "routes[42]"));
-	assert_int_equal(ap.active_version, 12);
+	assert_int_equal(ap.active_version, 120);
 	ks_applier_free(&ap);
 	dp->ops->close(dp);
 }
@@ -767,16 +860,16 @@ struct delivered {
 	struct ks_applier *ap;
 };
 
-static void on_deliver(void *arg, const char *text, size_t len, const char *source,
-		       uint64_t revision)
+static void on_deliver(void *arg, struct ksd_text *text, const struct ksd_text_diff *diff,
+		       const char *source, uint64_t revision)
 {
 	struct delivered *d = arg;
 	(void)revision;
 	d->n++;
 	free(d->last);
-	d->last = strndup(text, len);
+	d->last = strndup(text->data, text->len);
 	if (d->ap)
-		ks_applier_apply(d->ap, text, len, source, 0, 0);
+		ks_applier_apply_text(d->ap, text, diff, source, 0, 0);
 }
 
 /* Run the loop until n deliveries happened or about 3 s passed. */
@@ -874,6 +967,44 @@ static void test_file_feed(void **state)
 	run_until(loop, &d, before + 1);
 	assert_int_equal(ap.active_version, 4);
 	assert_string_equal(feed_state(f), "ok");
+
+	/*
+	 * Large documents (many read chunks), changed near the end, at both
+	 * ends, and to other lengths: the feed's comparison while reading lets
+	 * the applier compare less, and the tables still equal a full compile.
+	 */
+	struct inc_doc g;
+	inc_init(&g);
+	g.route_pad = 3000; /* about 1 MB */
+	static const struct {
+		unsigned long version;
+		int route, weight, route2, weight2;
+		bool in_place;
+	} steps[] = {
+	    {10, -1, 0, -1, 0, false}, {11, 250, 123456, -1, 0, false}, {12, 2, 7, 299, 1, false},
+	    {13, 150, 2, -1, 0, true}, {14, 250, 4, 251, 99, true},	{15, 0, 5, -1, 0, false},
+	};
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		g.version = steps[s].version;
+		if (steps[s].route >= 0)
+			g.w1[steps[s].route] = steps[s].weight;
+		if (steps[s].route2 >= 0)
+			g.w1[steps[s].route2] = steps[s].weight2;
+		doc = inc_text(&g);
+		before = d.n;
+		write_file(steps[s].in_place ? path : tmp, doc);
+		if (!steps[s].in_place)
+			assert_int_equal(rename(tmp, path), 0);
+		run_until(loop, &d, before + 1);
+		const struct ks_attempt *at = ks_applier_last(&ap);
+		assert_int_equal(at->result, KS_APPLY_APPLIED);
+		assert_int_equal(ap.active_version, steps[s].version);
+		assert_int_equal(at->incremental, s > 0);
+		struct ks_compiled *full = full_compile(doc);
+		assert_same_compiled(ap.active, full);
+		ks_compiled_free(full);
+		free(doc);
+	}
 
 	f->ops->close(f);
 	free(d.last);
