@@ -9,11 +9,20 @@
  *   bench_ctl PIN_ROOT FEED_FILE KEYS one-key N   then N one-key changes: p50/p99
  *   bench_ctl PIN_ROOT FEED_FILE KEYS full N      then N full rewrites of every key
  *
- * Changes are 50 ms
- * apart (after the flip of the previous one), so each is measured on its
- * own rather than queued behind the previous one's reclaim.
+ * Each change is published once keysteerd is idle again: the previous one's
+ * reclaim finished (the old generation's ks_config carries its version too),
+ * then 50 ms more, so each is measured on its own rather than queued behind
+ * the previous one's reclaim.
+ *
+ * The publisher keeps the replaced file open across the rename: the last
+ * reference to an 8 MB file going away frees its blocks and page cache
+ * inside rename(2), which takes the publisher some 20 ms on this VM's ext4
+ * (200 ms for 80 MB). That is the publisher's cost, paid before rename
+ * returns, so the clock would not stop until then whatever keysteerd did;
+ * the old file is closed after the flip is seen.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,35 +83,60 @@ static void write_feed(const char *path, const char *doc, size_t len)
 	}
 }
 
-static void publish(const char *path)
+/* Rename the new file over path; returns an fd holding the replaced file (or -1). */
+static int publish(const char *path)
 {
 	char tmp[4096];
+	int old = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(tmp, sizeof(tmp), "%s.bench.tmp", path);
 	if (rename(tmp, path) < 0) {
 		perror("rename");
 		exit(1);
 	}
+	return old;
 }
 
 static int active_fd, config_fd;
 
-static uint64_t active_version(void)
+/* Version of the active generation, or (other) of the inactive one. */
+static uint64_t gen_version(bool other)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, gen;
 	struct ks_active a;
 	struct ks_config c;
 	if (bpf_map_lookup_elem(active_fd, &zero, &a) || a.gen >= KS_GENERATIONS)
 		return 0;
-	if (bpf_map_lookup_elem(config_fd, &a.gen, &c))
+	gen = other ? 1 - a.gen : a.gen;
+	if (bpf_map_lookup_elem(config_fd, &gen, &c))
 		return 0;
 	return c.version;
+}
+
+static uint64_t active_version(void)
+{
+	return gen_version(false);
+}
+
+/* Until the old generation caught up with version v (reclaim done); 180 s at most. */
+static void wait_reclaimed(uint64_t v)
+{
+	uint64_t t0 = now_ns();
+	while (gen_version(true) != v) {
+		if (now_ns() - t0 > 180000000000ull) {
+			fprintf(stderr, "bench_ctl: version %llu never reached both generations\n",
+				(unsigned long long)v);
+			exit(1);
+		}
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* ns from publish to the flip to version v; 180 s at most. */
 static uint64_t publish_and_wait(const char *path, uint64_t v)
 {
 	uint64_t t0 = now_ns();
-	publish(path);
+	int old = publish(path);
 	while (active_version() != v) {
 		if (now_ns() - t0 > 180000000000ull) {
 			fprintf(stderr, "bench_ctl: version %llu never became active\n",
@@ -112,7 +146,10 @@ static uint64_t publish_and_wait(const char *path, uint64_t v)
 		struct timespec ts = {0, 100000}; /* 0.1 ms: light on a 2-CPU box */
 		nanosleep(&ts, NULL);
 	}
-	return now_ns() - t0;
+	uint64_t ns = now_ns() - t0;
+	if (old >= 0)
+		close(old);
+	return ns;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -150,6 +187,7 @@ int main(int argc, char **argv)
 		write_feed(argv[2], doc, len);
 		free(doc);
 		uint64_t first = publish_and_wait(argv[2], v);
+		wait_reclaimed(v);
 		printf("initial %u keys: %.1f ms (%zu bytes of JSON)\n", keys, first / 1e6, len);
 		return 0;
 	}
@@ -164,6 +202,7 @@ int main(int argc, char **argv)
 		free(doc);
 		lat[i] = publish_and_wait(argv[2], v);
 		/* A feed publishes changes apart: let the previous one settle. */
+		wait_reclaimed(v);
 		struct timespec gap = {0, 50 * 1000000L};
 		nanosleep(&gap, NULL);
 	}
