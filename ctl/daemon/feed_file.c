@@ -18,6 +18,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/feed.h"
@@ -182,11 +183,19 @@ static int read_whole(const char *path, const struct ksd_text *last, struct ksd_
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* Read PATH and deliver it when it changed since the last delivery (or force). */
 static void check_file(struct file_feed *ff, bool force)
 {
 	struct ksd_text *text = NULL;
 	struct ksd_text_diff diff;
+	uint64_t t0 = mono_ns();
 	ff->reads++;
 	int rc = read_whole(ff->path, ff->last, &text, &diff);
 	if (rc == -ENOENT) {
@@ -209,6 +218,8 @@ static void check_file(struct file_feed *ff, bool force)
 		ksd_text_unref(text);
 		return;
 	}
+	ks_debug("feed file %s: read %zu bytes in %.1f ms (same: first %zu, last %zu)", ff->path,
+		 text->len, (mono_ns() - t0) / 1e6, diff.prefix, diff.suffix);
 	char source[PATH_MAX + 8];
 	snprintf(source, sizeof(source), "file:%s", ff->path);
 	ff->deliver(ff->arg, text, ff->last ? &diff : NULL, source, 0);
