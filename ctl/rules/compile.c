@@ -148,19 +148,27 @@ struct ks_compiled *ks_cc_build(struct ks_cc *cc)
 		c->shards[i].shard = d->shard;
 		c->shards[i].capacity = d->capacity;
 	}
+	if (cc->split)
+		ks_cc_build_rows_split(cc, c);
+	else
+		ks_cc_build_rows(cc, c, 0, n);
+	return c;
+}
+
+void ks_cc_build_rows(const struct ks_cc *cc, struct ks_compiled *c, size_t lo, size_t hi)
+{
 	/* Every byte of the route arrays is written: padding-free structs, calloc'd defs. */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = lo; i < hi; i++) {
 		const struct ks_route_def *d = &cc->routes[cc->sorted[i].idx];
 
 		c->keys[i] = cc->sorted[i].key;
 		c->routes[i] = d->r;
 		c->routes[i].stats_slot = (__u32)i;
 		c->route_info[i] = (struct ks_compiled_route){
-		    .text = strings + d->text_off,
+		    .text = c->strings + d->text_off,
 		    .rule_index = (__u32)cc->sorted[i].idx,
 		};
 	}
-	return c;
 }
 
 /* Compile a parsed document; with split, its routes come from the text spans. */
@@ -242,7 +250,7 @@ enum ks_rules_result ks_rules_compile_opts(const char *buf, size_t len,
 	*out = NULL;
 	if (opt && opt->layout)
 		memset(opt->layout, 0, sizeof(*opt->layout));
-	if (!opt || opt->threads == 0 || ks_rules_scan(buf, len, &lay) < 0)
+	if (!opt || opt->threads == 0 || ks_rules_scan_threads(buf, len, opt->threads, &lay) < 0)
 		return ks_rules_compile_buf(buf, len, out, diags);
 	if (compile_split(buf, len, &lay, opt->threads, out, diags, &r) < 0) {
 		ks_rules_layout_free(&lay);

@@ -106,6 +106,8 @@ void ks_cc_route(struct ks_cc *cc, struct ks_route_def *d, const json_t *obj);
 
 /* "routes" from the document's text spans, on several threads (compile_split.c). */
 void ks_cc_routes_split(struct ks_cc *cc);
+/* ks_cc_build_rows over all rows, on the split's threads. */
+void ks_cc_build_rows_split(const struct ks_cc *cc, struct ks_compiled *c);
 
 /* Shard id of a name, or -1. */
 long ks_cc_shard_id(const struct ks_cc *cc, const char *name, size_t len);
@@ -115,9 +117,15 @@ void ks_cc_unknown_shard(struct ks_cc *cc, const json_t *name);
 
 /* Sort the routes' keys and report duplicates and hash collisions (routes frame pushed). */
 void ks_cc_check_keys(struct ks_cc *cc);
+/* The second half: duplicates and collisions in cc->sorted. */
+void ks_cc_report_duplicates(struct ks_cc *cc);
+/* Stable sort by key (LSD radix); tmp holds n refs. */
+void ks_key_refs_sort(struct ks_key_ref *a, struct ks_key_ref *tmp, size_t n);
 
 /* The compiled table from a compilation without errors (takes text_pool). */
 struct ks_compiled *ks_cc_build(struct ks_cc *cc);
+/* Rows [lo, hi) of c's route arrays from cc->sorted (ks_cc_build does them all). */
+void ks_cc_build_rows(const struct ks_cc *cc, struct ks_compiled *c, size_t lo, size_t hi);
 
 void ks_cc_free(struct ks_cc *cc);
 

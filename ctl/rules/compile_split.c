@@ -26,6 +26,7 @@
 #include "rules/json_arena.h"
 
 #define BATCH_ROUTES 512
+#define MAX_WORKERS  64
 
 struct batch {
 	unsigned worker;
@@ -43,6 +44,10 @@ struct worker {
 	struct ks_diags diags;
 	struct ks_hint_log hints;
 	struct ks_json_arena *arena;
+	size_t *taken; /* the batches it compiled, in order */
+	size_t n_taken;
+	struct ks_key_ref *refs; /* keys of its routes, sorted by key then rule order */
+	size_t n_refs;
 	pthread_t thread;
 	bool started;
 };
@@ -71,6 +76,8 @@ static void run_batches(struct worker *wk)
 		if (b >= job->n_batches || atomic_load(&job->failed))
 			break;
 		struct batch *bt = &job->batches[b];
+
+		wk->taken[wk->n_taken++] = b;
 		size_t lo = b * BATCH_ROUTES;
 		size_t hi = lo + BATCH_ROUTES < lay->n_routes ? lo + BATCH_ROUTES : lay->n_routes;
 
@@ -107,10 +114,88 @@ out:
 		ks_json_arena_end();
 }
 
+/*
+ * The keys of the worker's routes, sorted while the other threads still
+ * work: the merge of the sorted lists is then linear. Routes whose key text
+ * was not kept (out of memory, reported) take no part, as after the merge.
+ */
+static void sort_keys(struct worker *wk)
+{
+	const struct ks_cc *cc = &wk->cc;
+	size_t n = 0;
+	struct ks_key_ref *tmp;
+
+	for (size_t t = 0; t < wk->n_taken; t++) {
+		size_t lo = wk->taken[t] * BATCH_ROUTES;
+
+		n += lo + BATCH_ROUTES < cc->n_routes ? BATCH_ROUTES : cc->n_routes - lo;
+	}
+	wk->refs = malloc((n ? n : 1) * sizeof(*wk->refs));
+	tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	if (!wk->refs || !tmp) {
+		free(tmp);
+		atomic_store(&wk->job->failed, true);
+		return;
+	}
+	n = 0;
+	for (size_t t = 0; t < wk->n_taken; t++) {
+		size_t lo = wk->taken[t] * BATCH_ROUTES;
+		size_t hi = lo + BATCH_ROUTES < cc->n_routes ? lo + BATCH_ROUTES : cc->n_routes;
+
+		for (size_t i = lo; i < hi; i++) {
+			const struct ks_route_def *d = &cc->routes[i];
+
+			if (d->has_key && d->text_kept)
+				wk->refs[n++] = (struct ks_key_ref){.key = d->key, .idx = i};
+		}
+	}
+	wk->n_refs = n;
+	if (n > 1)
+		ks_key_refs_sort(wk->refs, tmp, n);
+	free(tmp);
+}
+
+static void work(struct worker *wk)
+{
+	run_batches(wk);
+	if (!atomic_load(&wk->job->failed))
+		sort_keys(wk);
+}
+
 static void *thread_main(void *arg)
 {
-	run_batches(arg);
+	work(arg);
 	return NULL;
+}
+
+/* The workers' sorted keys merged: by key, then rule order (as one stable sort gives). */
+static bool merge_keys(struct ks_cc *cc, struct worker *wk, unsigned n_workers)
+{
+	size_t total = 0, at[64] = {0};
+
+	for (unsigned i = 0; i < n_workers; i++)
+		total += wk[i].n_refs;
+	cc->sorted = malloc((total ? total : 1) * sizeof(*cc->sorted));
+	if (!cc->sorted)
+		return false;
+	for (size_t o = 0; o < total; o++) {
+		int best = -1;
+
+		for (unsigned i = 0; i < n_workers; i++) {
+			const struct ks_key_ref *r;
+
+			if (at[i] == wk[i].n_refs)
+				continue;
+			r = &wk[i].refs[at[i]];
+			if (best < 0 || r->key < wk[best].refs[at[best]].key ||
+			    (r->key == wk[best].refs[at[best]].key &&
+			     r->idx < wk[best].refs[at[best]].idx))
+				best = (int)i;
+		}
+		cc->sorted[o] = wk[best].refs[at[best]++];
+	}
+	cc->n_sorted = total;
+	return true;
 }
 
 /* The batches' key texts in rule order; the routes' offsets follow them. */
@@ -202,6 +287,8 @@ static void worker_free(struct worker *w)
 		free(w->hints.v[i].quoted);
 	free(w->hints.v);
 	free(w->cc.text_pool);
+	free(w->taken);
+	free(w->refs);
 	ks_json_arena_free(w->arena);
 }
 
@@ -216,6 +303,8 @@ void ks_cc_routes_split(struct ks_cc *cc)
 
 	if (n_workers > n_batches)
 		n_workers = n_batches ? (unsigned)n_batches : 1;
+	if (n_workers > MAX_WORKERS)
+		n_workers = MAX_WORKERS;
 	cc->n_routes = lay->n_routes;
 	cc->routes = calloc(cc->n_routes ? cc->n_routes : 1, sizeof(*cc->routes));
 	job.batches = calloc(n_batches ? n_batches : 1, sizeof(*job.batches));
@@ -241,11 +330,14 @@ void ks_cc_routes_split(struct ks_cc *cc)
 		w->cc.split = NULL;
 		w->cc.hints = &w->hints;
 		w->arena = ks_json_arena_new();
+		w->taken = malloc((n_batches ? n_batches : 1) * sizeof(*w->taken));
+		if (!w->taken)
+			atomic_store(&job.failed, true);
 	}
 	/* The calling thread is worker 0. */
 	for (unsigned i = 1; i < n_workers; i++)
 		wk[i].started = pthread_create(&wk[i].thread, NULL, thread_main, &wk[i]) == 0;
-	run_batches(&wk[0]);
+	work(&wk[0]);
 	for (unsigned i = 1; i < n_workers; i++)
 		if (wk[i].started)
 			pthread_join(wk[i].thread, NULL);
@@ -253,7 +345,7 @@ void ks_cc_routes_split(struct ks_cc *cc)
 	if (atomic_load(&job.failed)) {
 		cc->split_failed = true;
 	} else {
-		if (!merge_texts(cc, wk, &job))
+		if (!merge_texts(cc, wk, &job) || !merge_keys(cc, wk, n_workers))
 			cc->split_failed = true;
 		else
 			merge_diags(cc, wk, &job);
@@ -265,5 +357,49 @@ void ks_cc_routes_split(struct ks_cc *cc)
 	free(wk);
 	free(job.batches);
 	if (!cc->split_failed)
-		ks_cc_check_keys(cc);
+		ks_cc_report_duplicates(cc);
+}
+
+struct rows {
+	const struct ks_cc *cc;
+	struct ks_compiled *c;
+	size_t lo, hi;
+	pthread_t thread;
+	bool started;
+};
+
+static void *rows_main(void *arg)
+{
+	struct rows *r = arg;
+
+	ks_cc_build_rows(r->cc, r->c, r->lo, r->hi);
+	return NULL;
+}
+
+/* Below this many routes, one thread fills the table. */
+#define PARALLEL_ROWS_MIN 65536
+
+void ks_cc_build_rows_split(const struct ks_cc *cc, struct ks_compiled *c)
+{
+	unsigned n = cc->split->threads ? cc->split->threads : 1;
+	size_t rows = cc->n_sorted;
+	struct rows part[MAX_WORKERS];
+
+	if (n > MAX_WORKERS)
+		n = MAX_WORKERS;
+	if (n == 1 || rows < PARALLEL_ROWS_MIN) {
+		ks_cc_build_rows(cc, c, 0, rows);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		part[i] = (struct rows){cc, c, rows * i / n, rows * (i + 1) / n, 0, false};
+	for (unsigned i = 1; i < n; i++)
+		part[i].started = pthread_create(&part[i].thread, NULL, rows_main, &part[i]) == 0;
+	ks_cc_build_rows(cc, c, part[0].lo, part[0].hi);
+	for (unsigned i = 1; i < n; i++) {
+		if (part[i].started)
+			pthread_join(part[i].thread, NULL);
+		else
+			ks_cc_build_rows(cc, c, part[i].lo, part[i].hi);
+	}
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The span scanner (layout.h): strings and brackets only, nothing validated. */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,25 +77,141 @@ size_t ks_json_value_end(const char *t, size_t len, size_t p)
 	return 0;
 }
 
-static int add_route(struct ks_rules_layout *out, size_t *cap, size_t start, size_t end)
+/* Route spans found by one scanner (one thread's part of the routes array). */
+struct segment {
+	size_t start;	/* where its first element starts */
+	size_t stop_at; /* it stops before an element that starts at or after this */
+	struct ks_text_span *spans;
+	size_t n, cap;
+	size_t next;  /* where the first element it did not take starts */
+	size_t close; /* the array's ']', when it reached the end */
+	bool closed, ok;
+};
+
+static bool push_span(struct segment *s, size_t start, size_t end)
 {
-	if (out->n_routes == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		struct ks_text_span *r = realloc(out->routes, nc * sizeof(*r));
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 1024;
+		struct ks_text_span *r = realloc(s->spans, nc * sizeof(*r));
 
 		if (!r)
-			return -1;
-		out->routes = r;
-		*cap = nc;
+			return false;
+		s->spans = r;
+		s->cap = nc;
 	}
-	out->routes[out->n_routes++] = (struct ks_text_span){start, end};
+	s->spans[s->n++] = (struct ks_text_span){start, end};
+	return true;
+}
+
+/* Elements from s->start, each followed by a comma or the closing ']'. */
+static void scan_elements(const char *t, size_t len, struct segment *s)
+{
+	size_t p = s->start, end;
+
+	s->ok = false;
+	for (;;) {
+		if (p >= s->stop_at) {
+			s->next = p;
+			s->ok = true;
+			return;
+		}
+		end = ks_json_value_end(t, len, p);
+		if (!end || !push_span(s, p, end))
+			return;
+		p = ks_json_skip_ws(t, len, end);
+		if (p < len && t[p] == ',') {
+			p = ks_json_skip_ws(t, len, p + 1);
+			continue;
+		}
+		if (p < len && t[p] == ']') {
+			s->close = p;
+			s->closed = true;
+			s->ok = true;
+		}
+		return;
+	}
+}
+
+/*
+ * A likely element start at or after from, for a scanner that does not know
+ * what came before: a '{' after "}," whose value is followed by more
+ * elements separated by commas, ROUTE_RUN of them (more than any "to" array
+ * holds) or up to the array's end. Only a guess: whether it is right is known
+ * once the scanner before it gets there.
+ */
+#define ROUTE_RUN 12
+
+static size_t guess_element(const char *t, size_t len, size_t from)
+{
+	const char *c;
+
+	while ((c = memchr(t + from, '}', len - from)) != NULL) {
+		size_t p = ks_json_skip_ws(t, len, (size_t)(c - t) + 1), q;
+		int run = 0;
+
+		from = (size_t)(c - t) + 1;
+		if (p >= len || t[p] != ',')
+			continue;
+		p = ks_json_skip_ws(t, len, p + 1);
+		if (p >= len || t[p] != '{')
+			continue;
+		for (q = p; run < ROUTE_RUN; run++) {
+			size_t end = ks_json_value_end(t, len, q);
+
+			if (!end)
+				break;
+			q = ks_json_skip_ws(t, len, end);
+			if (q < len && t[q] == ']') {
+				run = ROUTE_RUN;
+				break;
+			}
+			if (q >= len || t[q] != ',')
+				break;
+			q = ks_json_skip_ws(t, len, q + 1);
+		}
+		if (run == ROUTE_RUN)
+			return p;
+	}
 	return 0;
 }
 
-/* The routes array from its '[' at *pos; *pos ends just past its ']'. */
-static int scan_routes(const char *t, size_t len, size_t *pos, struct ks_rules_layout *out)
+struct helper {
+	const char *t;
+	size_t len, from;
+	struct segment seg;
+	pthread_t thread;
+	bool started;
+};
+
+static void *helper_main(void *arg)
 {
-	size_t p = *pos, cap = 0, end;
+	struct helper *h = arg;
+
+	h->seg.start = guess_element(h->t, h->len, h->from);
+	if (h->seg.start)
+		scan_elements(h->t, h->len, &h->seg);
+	return NULL;
+}
+
+/* Below this, one scanner: threads cost more than they save. */
+#define PARALLEL_SCAN_MIN (1u << 20)
+
+/*
+ * The routes array from its '[' at *pos; *pos ends just past its ']'. With
+ * threads > 1 the array is cut into equal parts: each helper guesses where
+ * the first element of its part starts and scans from there, while the
+ * calling thread scans the first part. A part is taken when the scanner
+ * before it stopped exactly where it started (then both agree on every
+ * byte between); otherwise the calling thread scans it itself.
+ */
+static int scan_routes(const char *t, size_t len, size_t *pos, struct ks_rules_layout *out,
+		       unsigned threads)
+{
+	size_t p = *pos;
+	struct segment cur = {0};
+	struct helper *h = NULL;
+	unsigned nh = 0;
+	int rc = -1;
 
 	out->routes_open = p;
 	p = ks_json_skip_ws(t, len, p + 1);
@@ -102,22 +220,67 @@ static int scan_routes(const char *t, size_t len, size_t *pos, struct ks_rules_l
 		*pos = p + 1;
 		return 0;
 	}
-	for (;;) {
-		end = ks_json_value_end(t, len, p);
-		if (!end || add_route(out, &cap, p, end) < 0)
-			return -1;
-		p = ks_json_skip_ws(t, len, end);
-		if (p < len && t[p] == ',') {
-			p = ks_json_skip_ws(t, len, p + 1);
-			continue;
-		}
-		if (p < len && t[p] == ']') {
-			out->routes_close = p;
-			*pos = p + 1;
-			return 0;
-		}
-		return -1;
+	if (threads > 1 && len - p >= PARALLEL_SCAN_MIN)
+		nh = threads - 1;
+	if (nh)
+		h = calloc(nh, sizeof(*h));
+	if (!h)
+		nh = 0;
+	for (unsigned k = 0; k < nh; k++) {
+		h[k].t = t;
+		h[k].len = len;
+		h[k].from = p + (len - p) / (nh + 1) * (k + 1);
+		h[k].seg.stop_at = k + 1 < nh ? p + (len - p) / (nh + 1) * (k + 2) : SIZE_MAX;
 	}
+	for (unsigned k = 0; k < nh; k++)
+		h[k].started = pthread_create(&h[k].thread, NULL, helper_main, &h[k]) == 0;
+	cur.start = p;
+	cur.stop_at = nh ? h[0].from : SIZE_MAX;
+	scan_elements(t, len, &cur);
+	for (unsigned k = 0; k < nh; k++)
+		if (h[k].started)
+			pthread_join(h[k].thread, NULL);
+
+	/* Join the parts in order; where a guess was wrong, scan on from where we are. */
+	for (unsigned k = 0; cur.ok && !cur.closed; k++) {
+		struct segment *next = k < nh && h[k].started ? &h[k].seg : NULL;
+		size_t need;
+
+		if (next && next->ok && next->start == cur.next) {
+			need = cur.n + next->n;
+			if (need > cur.cap) {
+				struct ks_text_span *r = realloc(cur.spans, need * sizeof(*r));
+
+				if (!r)
+					goto out;
+				cur.spans = r;
+				cur.cap = need;
+			}
+			memcpy(cur.spans + cur.n, next->spans, next->n * sizeof(*cur.spans));
+			cur.n = need;
+			cur.next = next->next;
+			cur.close = next->close;
+			cur.closed = next->closed;
+		} else {
+			cur.start = cur.next;
+			cur.stop_at = k + 1 < nh ? h[k + 1].from : SIZE_MAX;
+			scan_elements(t, len, &cur);
+		}
+	}
+	if (!cur.ok || !cur.closed)
+		goto out;
+	out->routes = cur.spans;
+	out->n_routes = cur.n;
+	out->routes_close = cur.close;
+	*pos = cur.close + 1;
+	cur.spans = NULL;
+	rc = 0;
+out:
+	free(cur.spans);
+	for (unsigned k = 0; k < nh; k++)
+		free(h[k].seg.spans);
+	free(h);
+	return rc;
 }
 
 static bool name_is(const char *t, size_t start, size_t end, const char *quoted)
@@ -128,6 +291,11 @@ static bool name_is(const char *t, size_t start, size_t end, const char *quoted)
 }
 
 int ks_rules_scan(const char *t, size_t len, struct ks_rules_layout *out)
+{
+	return ks_rules_scan_threads(t, len, 1, out);
+}
+
+int ks_rules_scan_threads(const char *t, size_t len, unsigned threads, struct ks_rules_layout *out)
 {
 	bool have_routes = false;
 	size_t p = ks_json_skip_ws(t, len, 0);
@@ -147,7 +315,7 @@ int ks_rules_scan(const char *t, size_t len, struct ks_rules_layout *out)
 			goto fail;
 		p = ks_json_skip_ws(t, len, p + 1);
 		if (p < len && t[p] == '[' && name_is(t, name, name_end, "\"routes\"")) {
-			if (have_routes || scan_routes(t, len, &p, out) < 0)
+			if (have_routes || scan_routes(t, len, &p, out, threads) < 0)
 				goto fail;
 			have_routes = true;
 		} else {

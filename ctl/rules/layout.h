@@ -43,6 +43,9 @@ struct ks_rules_layout {
  * the document whole, and jansson reports what is wrong with it.
  */
 int ks_rules_scan(const char *text, size_t len, struct ks_rules_layout *out);
+/* The same, the routes array scanned in parts on up to threads threads: the same result. */
+int ks_rules_scan_threads(const char *text, size_t len, unsigned threads,
+			  struct ks_rules_layout *out);
 
 /* Release what a scan allocated and zero *layout (the struct itself is the caller's). */
 void ks_rules_layout_free(struct ks_rules_layout *layout);

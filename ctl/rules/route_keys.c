@@ -46,7 +46,7 @@ int ks_rules_key(const char *text, size_t len, __u64 *key)
 	return 0;
 }
 
-static void radix_sort(struct ks_key_ref *a, struct ks_key_ref *tmp, size_t n)
+void ks_key_refs_sort(struct ks_key_ref *a, struct ks_key_ref *tmp, size_t n)
 {
 	enum { passes = 8 };
 	size_t count[passes][256] = {{0}};
@@ -115,8 +115,14 @@ void ks_cc_check_keys(struct ks_cc *cc)
 			cc->sorted[n++] = (struct ks_key_ref){.key = cc->routes[i].key, .idx = i};
 	cc->n_sorted = n;
 	if (n > 1)
-		radix_sort(cc->sorted, tmp, n);
+		ks_key_refs_sort(cc->sorted, tmp, n);
 	free(tmp);
+	ks_cc_report_duplicates(cc);
+}
+
+void ks_cc_report_duplicates(struct ks_cc *cc)
+{
+	size_t n = cc->n_sorted;
 
 	for (size_t i = 1, first = 0; i < n; i++) {
 		if (cc->sorted[i].key != cc->sorted[first].key) {

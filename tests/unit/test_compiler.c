@@ -1037,6 +1037,77 @@ static void split_falls_back_when_it_must(void **state)
 	free(doc);
 }
 
+static void assert_same_layout(const char *buf, size_t len, unsigned threads)
+{
+	struct ks_rules_layout one, parts;
+	int r1 = ks_rules_scan(buf, len, &one);
+	int rp = ks_rules_scan_threads(buf, len, threads, &parts);
+
+	assert_int_equal(r1, rp);
+	if (r1 < 0)
+		return;
+	assert_int_equal(one.len, parts.len);
+	assert_int_equal(one.routes_open, parts.routes_open);
+	assert_int_equal(one.routes_close, parts.routes_close);
+	assert_int_equal(one.has_version, parts.has_version);
+	assert_int_equal(one.version.start, parts.version.start);
+	assert_int_equal(one.version.end, parts.version.end);
+	assert_int_equal(one.n_routes, parts.n_routes);
+	assert_memory_equal(one.routes, parts.routes, one.n_routes * sizeof(*one.routes));
+	ks_rules_layout_free(&one);
+	ks_rules_layout_free(&parts);
+}
+
+/*
+ * Documents of several MB, scanned in parts by several threads: the same
+ * layout as one scanner, also when strings hold what looks like route
+ * boundaries (wrong guesses, rescanned), and when the text is cut short.
+ */
+static void scan_in_parts_matches_one_scanner(void **state)
+{
+	(void)state;
+	size_t len, tlen;
+	char *doc = gen_rules(24000, 0, &len);
+	/* Strings that look like element boundaries, brackets and escaped quotes. */
+	char *tricky = edit(doc, 0, "\"$comment\": \"route ",
+			    "\"$comment\": \"}, {\\\"k\\\": [1]}, {\\\"v\\\": 2}, {}, {}, {}, {}, "
+			    "{}, {}, {}, {}, {}, {}, {}, {}]} route ",
+			    &tlen);
+	struct ks_rules_layout lay;
+
+	assert_true(len > (2u << 20));
+	assert_int_equal(ks_rules_scan_threads(doc, len, 2, &lay), 0);
+	assert_int_equal(lay.n_routes, 24000);
+	ks_rules_layout_free(&lay);
+	for (unsigned t = 2; t <= 8; t *= 2) {
+		assert_same_layout(doc, len, t);
+		assert_same_layout(tricky, tlen, t);
+		assert_same_layout(doc, len - 40, t);
+		assert_same_layout(doc, len / 2, t);
+	}
+	/* Every comment of the tricky one looks like a run of elements: parts start wrong. */
+	char *all = strdup(tricky);
+	size_t alen = tlen;
+
+	for (int k = 0; k < 400; k++) {
+		char *next =
+		    edit(all, 0, "\"$comment\": \"route ",
+			 "\"$comment\": \"}, {\\\"k\\\": [1]}, {}, {}, {}, {}, {}, {}, {}, "
+			 "{}, {}, {}, {}, {}, {}]} route ",
+			 &alen);
+		free(all);
+		all = next;
+		if (!strstr(all, "\"$comment\": \"route "))
+			break;
+	}
+	for (unsigned t = 2; t <= 8; t *= 2)
+		assert_same_layout(all, alen, t);
+	assert_true(split_agrees(tricky, tlen));
+	free(all);
+	free(tricky);
+	free(doc);
+}
+
 /* Random edits of a rule set, each compiled both ways: the same outcome every time. */
 static void split_matches_reference_on_mutations(void **state)
 {
@@ -1112,6 +1183,7 @@ int main(void)
 	    cmocka_unit_test(split_matches_reference_with_errors),
 	    cmocka_unit_test(split_falls_back_when_it_must),
 	    cmocka_unit_test(split_matches_reference_on_mutations),
+	    cmocka_unit_test(scan_in_parts_matches_one_scanner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
