@@ -7,7 +7,7 @@
 # its list, the library's directory is used.
 
 KSD_SRCS := ctl/daemon/loop.c ctl/daemon/log.c ctl/daemon/options.c ctl/daemon/apply.c \
-	ctl/daemon/feed.c ctl/daemon/feed_file.c ctl/daemon/feed_nats.c \
+	ctl/daemon/feed.c ctl/daemon/feed_file.c ctl/daemon/file_read.c ctl/daemon/feed_nats.c \
 	ctl/daemon/ctl_server.c ctl/daemon/handlers.c ctl/daemon/stats.c \
 	ctl/daemon/metrics.c ctl/daemon/rules_adapter.c ctl/daemon/dp_memory.c \
 	ctl/daemon/incremental.c ctl/daemon/text.c \

@@ -7,6 +7,16 @@
  * is read and handed over as one document; a half-written one fails to
  * compile, is rejected, and the next change is tried again. A deleted or
  * empty file is reported and nothing is applied: the last good rules stay.
+ *
+ * PATH may be reached through symbolic links, as in a Kubernetes ConfigMap
+ * volume: rules.json -> ..data/rules.json, ..data -> ..2026_11_26_..., and
+ * an update is a new timestamped directory and a new ..data link renamed
+ * over the old one. Nothing named PATH changes then, so while PATH goes
+ * through links, any entry created, renamed or removed in its directory
+ * makes the feed look again: when PATH now names another file (device,
+ * inode, size or times differ) it is read. The directory of the file PATH
+ * finally names is watched too when it is elsewhere (writes to the target,
+ * and its directory going away), and follows every change of target.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,15 +32,27 @@
 #include <unistd.h>
 
 #include "daemon/feed.h"
+#include "daemon/file_read.h"
 #include "daemon/log.h"
 
 #define DEBOUNCE_MS 200
+
+#define DIR_EVENTS                                                                                 \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM |        \
+	 IN_DELETE_SELF | IN_MOVE_SELF)
 
 struct file_feed {
 	struct ks_feed feed;
 	char *path, *dir, *base;
 	struct ks_loop *loop;
 	int ifd, tfd;
+	int wd_dir; /* PATH's directory as written */
+	/* Where PATH leads (realpath): its directory's watch when it is another one. */
+	char *target_dir, *target_base;
+	int wd_target;
+	bool via_link;		    /* PATH is reached through a symbolic link */
+	struct ksd_file_id last_id; /* the file read last */
+	bool have_id;
 	struct ks_loop_watch *iwatch, *twatch;
 	ks_feed_deliver_fn deliver;
 	void *arg;
@@ -54,140 +76,68 @@ static void set_state(struct file_feed *ff, const char *state, const char *detai
 			detail ? ": " : "", detail ? detail : "");
 }
 
-/* Bytes read per read(2): small enough that the new bytes are still in cache to compare. */
-#define READ_CHUNK (256u << 10)
-
-/* Length of the common prefix of a and b, n bytes each. */
-static size_t common_prefix(const char *a, const char *b, size_t n)
-{
-	size_t i = 0;
-	while (n - i >= 4096 && memcmp(a + i, b + i, 4096) == 0)
-		i += 4096;
-	while (n - i >= 64 && memcmp(a + i, b + i, 64) == 0)
-		i += 64;
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
-/* Just past the last byte where a and b (n bytes each) differ; 0 when equal. */
-static size_t last_difference(const char *a, const char *b, size_t n)
-{
-	size_t e = n;
-	if (memcmp(a, b, n) == 0)
-		return 0;
-	while (e >= 64 && memcmp(a + e - 64, b + e - 64, 64) == 0)
-		e -= 64;
-	while (e > 0 && a[e - 1] == b[e - 1])
-		e--;
-	return e;
-}
-
-/*
- * Comparing a file with the last delivery while it is read, chunk by chunk,
- * while the new bytes are in cache: how long the common prefix is, and where
- * the last difference is when both are aligned at their ends (the file's
- * size from fstat; if it grows meanwhile, the tail is not known).
- */
-struct diff_scan {
-	const struct ksd_text *last;
-	size_t size; /* expected length of the new text */
-	size_t prefix;
-	bool prefix_done;
-	size_t tail_from; /* new text positions at or after this may match the last's tail */
-};
-
-static void diff_chunk(struct diff_scan *ds, const char *data, size_t a, size_t b)
-{
-	const struct ksd_text *old = ds->last;
-	if (!old)
-		return;
-	if (!ds->prefix_done) {
-		size_t lim = b < old->len ? b : old->len;
-		size_t k = a < lim ? common_prefix(data + a, old->data + a, lim - a) : 0;
-		ds->prefix = a + k;
-		ds->prefix_done = a + k < b;
-	}
-	/* New position x faces old position x - shift, when both are aligned at the end. */
-	size_t shift_lo = ds->size > old->len ? ds->size - old->len : 0;
-	size_t shift_hi = old->len > ds->size ? old->len - ds->size : 0;
-	size_t lo = a > shift_lo ? a : shift_lo;
-	if (b > ds->size)
-		b = ds->size;
-	if (lo > a)
-		ds->tail_from = lo < b ? lo : b; /* no old byte faces these */
-	if (lo < b) {
-		size_t e = last_difference(data + lo, old->data + lo - shift_lo + shift_hi, b - lo);
-		if (e)
-			ds->tail_from = lo + e;
-	}
-}
-
-static int read_whole(const char *path, const struct ksd_text *last, struct ksd_text **out,
-		      struct ksd_text_diff *diff)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	/* One byte more than the size: reading to EOF then costs no second buffer. */
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	struct ksd_text *t = ksd_text_new(cap);
-	struct diff_scan ds = {.last = last, .size = (size_t)st.st_size};
-	if (!t) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* The file may grow while we read (in-place writer): read to EOF. */
-	for (;;) {
-		if (n == cap) {
-			struct ksd_text *nt = realloc(t, sizeof(*t) + cap * 2 + 1);
-			if (!nt) {
-				ksd_text_unref(t);
-				close(fd);
-				return -ENOMEM;
-			}
-			t = nt;
-			cap *= 2;
-		}
-		size_t want = cap - n < READ_CHUNK ? cap - n : READ_CHUNK;
-		ssize_t r = read(fd, t->data + n, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = -errno;
-			ksd_text_unref(t);
-			close(fd);
-			return e;
-		}
-		if (r == 0)
-			break;
-		diff_chunk(&ds, t->data, n, n + (size_t)r);
-		n += (size_t)r;
-	}
-	close(fd);
-	t->len = n;
-	t->data[n] = '\0';
-	*out = t;
-	*diff = (struct ksd_text_diff){0};
-	if (last) {
-		diff->base = last;
-		diff->prefix = ds.prefix;
-		/* Past the expected size the tail was not compared: nothing known of it. */
-		diff->suffix = n == ds.size ? n - ds.tail_from : 0;
-	}
-	return 0;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* canonical directory and base name of path, or -1. */
+static int split_real(const char *path, char **dir, char **base)
+{
+	char *real = realpath(path, NULL);
+	if (!real)
+		return -1;
+	char *slash = strrchr(real, '/');
+	*base = strdup(slash + 1);
+	*slash = '\0';
+	*dir = strdup(real[0] ? real : "/");
+	free(real);
+	if (!*dir || !*base) {
+		free(*dir);
+		free(*base);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Where PATH leads now: note whether links are on the way, and watch the
+ * directory of the file it names when that is another directory. A path
+ * that leads nowhere (a dangling link) keeps the last target.
+ */
+static void follow_links(struct file_feed *ff)
+{
+	char *tdir = NULL, *tbase = NULL;
+	struct stat st;
+
+	if (split_real(ff->path, &tdir, &tbase) < 0)
+		return;
+	/*
+	 * PATH is a link (or leads elsewhere than its directory's own entry).
+	 * A directory on the way that is a link needs nothing more: the watch
+	 * of PATH's directory follows it, and is renewed when it goes away.
+	 */
+	ff->via_link =
+	    (lstat(ff->path, &st) == 0 && S_ISLNK(st.st_mode)) || strcmp(tbase, ff->base) != 0;
+	if (ff->target_dir && strcmp(ff->target_dir, tdir) == 0 && ff->wd_target != -2) {
+		free(ff->target_base);
+		ff->target_base = tbase;
+		free(tdir);
+		return;
+	}
+	if (ff->wd_target >= 0 && ff->wd_target != ff->wd_dir)
+		inotify_rm_watch(ff->ifd, ff->wd_target);
+	free(ff->target_dir);
+	free(ff->target_base);
+	ff->target_dir = tdir;
+	ff->target_base = tbase;
+	ff->wd_target = inotify_add_watch(ff->ifd, tdir, DIR_EVENTS);
+	if (ff->wd_target < 0)
+		ks_warn("feed file %s: cannot watch %s: %s", ff->path, tdir, strerror(errno));
+	else if (ff->wd_target != ff->wd_dir)
+		ks_info("feed file %s leads to %s/%s (watched too)", ff->path, tdir, tbase);
 }
 
 /* Read PATH and deliver it when it changed since the last delivery (or force). */
@@ -197,7 +147,9 @@ static void check_file(struct file_feed *ff, bool force)
 	struct ksd_text_diff diff;
 	uint64_t t0 = mono_ns();
 	ff->reads++;
-	int rc = read_whole(ff->path, ff->last, &text, &diff);
+	struct ksd_file_id id;
+	int rc = ksd_read_text(ff->path, ff->last, &text, &diff, &id);
+	follow_links(ff);
 	if (rc == -ENOENT) {
 		set_state(ff, "missing", "file deleted or not yet created");
 		return;
@@ -212,6 +164,8 @@ static void check_file(struct file_feed *ff, bool force)
 		return;
 	}
 	set_state(ff, "ok", NULL);
+	ff->last_id = id;
+	ff->have_id = true;
 	/* Compared with the last delivery while it was read: a hash of MBs would cost more. */
 	if (!force && ff->last && text->len == ff->last->len && diff.prefix == text->len) {
 		ks_debug("feed file %s: unchanged", ff->path);
@@ -252,12 +206,37 @@ static void on_timer(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uint
 	check_file(ff, false);
 }
 
+/* The directory PATH is in went away (or moved): watch what that name is now, if anything. */
+static bool rewatch_dir(struct file_feed *ff)
+{
+	int wd = inotify_add_watch(ff->ifd, ff->dir, DIR_EVENTS);
+	if (wd < 0) {
+		ks_err("feed directory %s went away; the feed is no longer followed", ff->dir);
+		set_state(ff, "missing", "feed directory removed");
+		ff->wd_dir = -1;
+		return false;
+	}
+	if (wd != ff->wd_dir && ff->wd_dir >= 0)
+		inotify_rm_watch(ff->ifd, ff->wd_dir); /* a moved directory: stop following it */
+	ff->wd_dir = wd;
+	ks_info("feed directory %s replaced; watching the new one", ff->dir);
+	return true;
+}
+
+/* Does PATH name another file than the one read last? */
+static bool names_another_file(struct file_feed *ff)
+{
+	struct ksd_file_id id;
+	return !ff->have_id || ksd_file_id_of(ff->path, &id) < 0 ||
+	       !ksd_file_id_same(&id, &ff->last_id);
+}
+
 static void on_inotify(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uint32_t revents,
 		       void *arg)
 {
 	struct file_feed *ff = arg;
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool now = false, later = false;
+	bool now = false, later = false, relinked = false;
 	(void)loop;
 	(void)w;
 	(void)revents;
@@ -270,19 +249,34 @@ static void on_inotify(struct ks_loop *loop, struct ks_loop_watch *w, int fd, ui
 			struct inotify_event *ev = (struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
 			ff->events++;
+			bool in_dir = ev->wd == ff->wd_dir, in_target = ev->wd == ff->wd_target;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				now = true;
 				continue;
 			}
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-				ks_err(
-				    "feed directory %s went away; the feed is no longer followed",
-				    ff->dir);
-				set_state(ff, "missing", "feed directory removed");
+				if (in_dir && !(ev->mask & IN_IGNORED && ff->wd_dir < 0)) {
+					now = rewatch_dir(ff) || now;
+				} else if (in_target) {
+					/* The target's directory went (a ConfigMap's old data). */
+					ff->wd_target = -2;
+					relinked = true;
+				}
 				continue;
 			}
-			if (!ev->len || strcmp(ev->name, ff->base) != 0)
+			if (!ev->len)
 				continue;
+			bool named = (in_dir && strcmp(ev->name, ff->base) == 0) ||
+				     ((in_target || (in_dir && ff->wd_target == ff->wd_dir)) &&
+				      ff->target_base && strcmp(ev->name, ff->target_base) == 0);
+			if (!named) {
+				/* A link on the way to PATH may have been replaced. */
+				if (in_dir && ff->via_link &&
+				    ev->mask &
+					(IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM))
+					relinked = true;
+				continue;
+			}
 			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
 				now = true;
 			else if (ev->mask & (IN_MODIFY | IN_CREATE))
@@ -291,9 +285,11 @@ static void on_inotify(struct ks_loop *loop, struct ks_loop_watch *w, int fd, ui
 				now = true; /* check_file() reports it missing */
 		}
 	}
-	if (now) {
+	if (now || (relinked && names_another_file(ff))) {
 		disarm_debounce(ff);
 		check_file(ff, false);
+	} else if (relinked) {
+		follow_links(ff); /* the same file, perhaps by another way */
 	} else if (later) {
 		arm_debounce(ff);
 	}
@@ -352,6 +348,8 @@ static void file_close(struct ks_feed *f)
 	free(ff->path);
 	free(ff->dir);
 	free(ff->base);
+	free(ff->target_dir);
+	free(ff->target_base);
 	free(ff);
 }
 
@@ -375,6 +373,7 @@ struct ks_feed *ks_feed_file_open(const char *path, struct ks_loop *loop,
 	ff->deliver = deliver;
 	ff->arg = arg;
 	ff->ifd = ff->tfd = -1;
+	ff->wd_dir = ff->wd_target = -1;
 	ff->state = "unknown";
 	ff->path = strdup(path);
 	char *d = strdup(path), *b = strdup(path);
@@ -389,9 +388,8 @@ struct ks_feed *ks_feed_file_open(const char *path, struct ks_loop *loop,
 		snprintf(err, errlen, "inotify/timerfd: %s", strerror(errno));
 		goto fail;
 	}
-	if (inotify_add_watch(ff->ifd, ff->dir,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE |
-				  IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+	ff->wd_dir = inotify_add_watch(ff->ifd, ff->dir, DIR_EVENTS);
+	if (ff->wd_dir < 0) {
 		snprintf(err, errlen, "watch %s: %s", ff->dir, strerror(errno));
 		goto fail;
 	}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # keysteerd end to end with a file feed and no data plane (--no-dataplane):
 # apply, reject, refuse, rollback, atomic rename and in-place rewrite,
-# truncation and deletion, SIGHUP, lookup, stats, metrics, SIGTERM.
+# truncation and deletion, SIGHUP, lookup, stats, metrics, SIGTERM; a
+# ConfigMap-style link chain swapped by renaming a new ..data link.
 BUILD=${1:-build}
 source "$(dirname "$0")/lib.sh"
 
@@ -132,4 +133,59 @@ out=$("$CTL" status --socket "$S" 2>&1) && rc=0 || rc=$?
 check "status without a daemon exits 3" test "$rc" = 3
 check "and says keysteerd is not running" grep -q "not running" <<<"$out"
 check "no sanitizer report" bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' $DLOG"
+
+# A Kubernetes ConfigMap volume: rules.json -> ..data/rules.json and
+# ..data -> ..TIMESTAMP. kubelet updates it the way cm_swap does: a new
+# timestamped directory, a new link ..data_tmp renamed over ..data (one
+# atomic rename), then the old directory removed. Nothing named rules.json
+# changes; keysteerd must still see each new version.
+K=$T/configmap
+S2=$T/ks2.sock
+DLOG=$T/daemon-configmap.log
+mkdir -p "$K/..2026_11_26_14_00_00.000000001"
+rules_doc 1 >"$K/..2026_11_26_14_00_00.000000001/rules.json"
+ln -s ..2026_11_26_14_00_00.000000001 "$K/..data"
+ln -s ..data/rules.json "$K/rules.json"
+CM_CUR=..2026_11_26_14_00_00.000000001
+cm_seq=1
+cm_swap() { # cm_swap DOC-COMMAND...: publish its output as kubelet would
+	cm_seq=$((cm_seq + 1))
+	local d
+	d=..2026_11_26_14_00_0${cm_seq}.00000000${cm_seq}
+	mkdir "$K/$d"
+	"$@" >"$K/$d/rules.json"
+	ln -s "$d" "$K/..data_tmp"
+	mv -T "$K/..data_tmp" "$K/..data"
+	rm -rf "${K:?}/$CM_CUR"
+	CM_CUR=$d
+}
+start_daemon "$S2" "$DLOG" --no-dataplane --feed "file:$K/rules.json" --metrics off
+check "configmap: version 1 through the link chain" wait_version "$S2" 1
+cm_swap rules_doc 2
+check "configmap: ..data swapped, version 2 applied" wait_version "$S2" 2
+n=$(attempts "$S2")
+cm_swap bad_doc 3
+wait_attempts "$S2" $((n + 1))
+check "configmap: a bad version is rejected" \
+	test "$(status_field "$S2" '.rules.attempts[0].result')" = rejected
+check "configmap: version 2 stays" wait_version "$S2" 2
+cm_swap rules_doc 4 11
+check "configmap: the next swap applies (version 4)" wait_version "$S2" 4
+check "configmap: feed state ok" test "$(status_field "$S2" .feed.state)" = ok
+check "configmap: old data directories are gone" \
+	test "$(find "$K" -maxdepth 1 -name '..2026_*' | wc -l)" = 1
+# Entries that do not change where rules.json leads: no read, no attempt.
+n=$(attempts "$S2")
+reads=$(status_field "$S2" .feed.reads)
+mkdir "$K/unrelated" && touch "$K/unrelated-file" && rm -rf "$K/unrelated" "$K/unrelated-file"
+sleep 0.5
+check "configmap: unrelated entries make no attempt" test "$(attempts "$S2")" = "$n"
+check "configmap: and no read" test "$(status_field "$S2" .feed.reads)" = "$reads"
+# The target rewritten in place (a hand edit inside the data directory) is seen too.
+rules_doc 5 >"$K/$CM_CUR/rules.json"
+check "configmap: the target rewritten in place applies (version 5)" wait_version "$S2" 5
+stop_daemon "$DPID"
+check "configmap: SIGTERM exits 0" test "$RC" = 0
+check "configmap: no sanitizer report" \
+	bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' $DLOG"
 finish
