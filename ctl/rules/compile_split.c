@@ -50,7 +50,7 @@ struct worker {
 	size_t n_refs;
 	pthread_t thread;
 	bool started;
-};
+} __attribute__((aligned(64))); /* workers write their own state all the time: no shared lines */
 
 struct job {
 	const char *buf;
@@ -308,7 +308,9 @@ void ks_cc_routes_split(struct ks_cc *cc)
 	cc->n_routes = lay->n_routes;
 	cc->routes = calloc(cc->n_routes ? cc->n_routes : 1, sizeof(*cc->routes));
 	job.batches = calloc(n_batches ? n_batches : 1, sizeof(*job.batches));
-	wk = calloc(n_workers, sizeof(*wk));
+	wk = aligned_alloc(64, n_workers * sizeof(*wk));
+	if (wk)
+		memset(wk, 0, n_workers * sizeof(*wk));
 	if (!cc->routes || !job.batches || !wk) {
 		free(job.batches);
 		free(wk);
