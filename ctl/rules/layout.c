@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The span scanner (layout.h): strings and brackets only, nothing validated. */
 #include <pthread.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,10 @@
 
 /* JSON whitespace, and the bytes that end a number or a literal. */
 static const unsigned char is_ws[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+/* What the scanner stops at inside an object or array: strings and brackets. */
+static const unsigned char is_special[256] = {
+    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
+};
 static const unsigned char ends_scalar[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, [']'] = 1, ['}'] = 1,
 };
@@ -23,15 +30,34 @@ size_t ks_json_skip_ws(const char *t, size_t len, size_t p)
 /* Past the closing quote of the string whose opening quote is t[p]; 0 if it does not end. */
 static size_t string_end(const char *t, size_t len, size_t p)
 {
-	for (p++; p < len; p++) {
-		char c = t[p];
+	for (p++;;) {
+#ifdef __SSE2__
+		/* 16 bytes at a time while there are 16: most strings end in the first block. */
+		const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
 
-		if (c == '"')
+		while (p + 16 <= len) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + p));
+			unsigned m = (unsigned)_mm_movemask_epi8(
+			    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+
+			if (m) {
+				p += (size_t)__builtin_ctz(m);
+				goto found;
+			}
+			p += 16;
+		}
+#endif
+		while (p < len && t[p] != '"' && t[p] != '\\')
+			p++;
+		if (p >= len)
+			return 0;
+#ifdef __SSE2__
+	found:
+#endif
+		if (t[p] == '"')
 			return p + 1;
-		if (c == '\\')
-			p++; /* the escaped byte cannot end the string */
+		p += 2; /* the escaped byte cannot end the string */
 	}
-	return 0;
 }
 
 size_t ks_json_value_end(const char *t, size_t len, size_t p)
@@ -49,32 +75,35 @@ size_t ks_json_value_end(const char *t, size_t len, size_t p)
 			p++;
 		return p > start ? p : 0;
 	}
-	for (; p < len; p++) {
-		char c = t[p];
+	for (;;) {
+		char c;
 
+		while (p < len && !is_special[(unsigned char)t[p]])
+			p++;
+		if (p >= len)
+			return 0;
+		c = t[p];
 		switch (c) {
 		case '"':
 			p = string_end(t, len, p);
 			if (!p)
 				return 0;
-			p--; /* the loop steps past the closing quote */
-			break;
+			continue;
 		case '{':
 		case '[':
 			if (depth == KS_LAYOUT_MAX_DEPTH)
 				return 0;
 			closers[depth++] = c == '{' ? '}' : ']';
 			break;
-		case '}':
-		case ']':
+		default: /* '}' or ']' */
 			if (depth == 0 || closers[--depth] != c)
 				return 0;
 			if (depth == 0)
 				return p + 1;
 			break;
 		}
+		p++;
 	}
-	return 0;
 }
 
 /* Route spans found by one scanner (one thread's part of the routes array). */
@@ -134,10 +163,11 @@ static void scan_elements(const char *t, size_t len, struct segment *s)
 
 /*
  * A likely element start at or after from, for a scanner that does not know
- * what came before: a '{' after "}," whose value is followed by more
- * elements separated by commas, ROUTE_RUN of them (more than any "to" array
- * holds) or up to the array's end. Only a guess: whether it is right is known
- * once the scanner before it gets there.
+ * what came before: a '{' after "}," that starts a run of ROUTE_RUN values
+ * separated by commas (more than a "to" array holds: its targets are also
+ * objects after "},"). Only a guess: whether it is right is known once the
+ * scanner before it gets there. Near the array's end there is no such run,
+ * and the scanner before does the rest.
  */
 #define ROUTE_RUN 12
 
@@ -161,10 +191,6 @@ static size_t guess_element(const char *t, size_t len, size_t from)
 			if (!end)
 				break;
 			q = ks_json_skip_ws(t, len, end);
-			if (q < len && t[q] == ']') {
-				run = ROUTE_RUN;
-				break;
-			}
 			if (q >= len || t[q] != ',')
 				break;
 			q = ks_json_skip_ws(t, len, q + 1);
