@@ -2,8 +2,9 @@
 # make bench-ctl: feed change -> flip latency of keysteerd on the real BPF
 # tables (--maps-only: the table backend on pinned maps; the XDP program does
 # not change what the controller writes). One-key change on a 100k-key table
-# (p50/p99), full rewrite of 100k and 1M keys. Prints figures; asserts nothing
-# about time.
+# (p50/p99), full rewrite of 100k and 1M keys. Prints figures, and how many
+# CPUs were idle before each run (the VM is shared); asserts nothing about
+# time. Method and figures: docs/controller-performance.md.
 BUILD=${1:-build}
 KSD=$BUILD/keysteerd
 source "$(dirname "$0")/lib.sh"
@@ -15,15 +16,28 @@ S=$T/ks.sock
 F=$T/rules.json
 echo '{}' >"$F"
 
+# CPUs idle over one second (the VM is shared: figures depend on it).
+idle_cpus() {
+	local a b
+	read -ra a < <(head -1 /proc/stat)
+	sleep 1
+	read -ra b < <(head -1 /proc/stat)
+	local tot=0 i
+	for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
+	awk -v i=$((b[4] - a[4])) -v t=$tot -v n="$(nproc)" 'BEGIN { printf "%.1f", i * n / t }'
+}
+
 run() { # run KEYS MODE N MAX_ROUTES
 	local keys=$1 mode=$2 n=$3 max=$4
 	rm -rf "$PIN"
+	echo '{}' >"$F" # each run starts from an empty feed, not the previous run's table
+	echo "$keys keys, $mode: $(idle_cpus) of $(nproc) CPUs idle just before"
 	start_daemon "$S" "$T/d.log" --maps-only --pin-root "$PIN" --max-routes "$max" \
 		--feed "file:$F" --metrics off --log-level info --history 256 >/dev/null
 	"$B" "$PIN" "$F" "$keys" init 0
 	if [ "$mode" = one-key ]; then
-		# Steady state: the index for incremental compiles is built in the
-		# background after a full apply; say how long that took.
+		# Steady state: the incremental compile's index comes with the
+		# full compile (its layout); check it is there.
 		local t0=$SECONDS
 		for _ in $(seq 600); do
 			[ "$(status_field "$S" .rules.incremental_ready)" = true ] && break
