@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 #include <rte_spinlock.h>
@@ -33,12 +34,17 @@ struct ks_dp_lcore_stats {
 
 struct ks_dp_app;
 
-/* A burst on its way through the worker's pipeline (worker.c). */
+/*
+ * A burst on its way through the worker's pipeline (worker.c). For frame i,
+ * keys[i] is the routing key peeked at (a hint) and slot[i] where that key's
+ * route probably is: its home slot after the first stage, the slot the probe
+ * found after the second, KS_SHM_NO_SLOT when there is nothing to look up.
+ */
 struct ks_dp_stage {
 	uint16_t n;
-	uint32_t has_key; /* bit i: keys[i] holds frame i's routing key (a peek) */
 	struct rte_mbuf *m[KS_DP_BURST];
 	uint64_t keys[KS_DP_BURST];
+	uint32_t slot[KS_DP_BURST];
 };
 
 struct ks_dp_pipe {
@@ -115,12 +121,40 @@ struct ks_dp_app {
 	volatile uint64_t rx_total;
 };
 
-/* The packet in hand: the shell's context (KS_SHELL_CTX). */
+/*
+ * The packet in hand: the shell's context (KS_SHELL_CTX). Lives for one
+ * round of a queue's pipeline (one generation), a frame at a time.
+ */
 struct ks_dp_pkt {
 	struct rte_mbuf *m;
+	uint8_t *data, *end; /* the frame's bounds, kept in step with head moves */
 	struct ks_dp_lcore *lc;
 	uint16_t in_port;
 	uint8_t shadow_copy; /* a shadow copy being steered: no NAT memory, no counters */
+	uint32_t route_hint; /* the route slot the pipeline found for its peek, or KS_SHM_NO_SLOT */
+	/*
+	 * The last listener looked up in this round and its answer: frames of a
+	 * burst mostly go to one listener. Valid for the round's generation only.
+	 */
+	uint8_t listener_known, listener_is;
+	struct ks_listener_key listener;
 };
+
+static inline void ks_dp_pkt_init(struct ks_dp_pkt *ctx, struct ks_dp_lcore *lc, uint16_t in_port)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->lc = lc;
+	ctx->in_port = in_port;
+	ctx->route_hint = KS_SHM_NO_SLOT;
+}
+
+/* The next frame: its bounds and where the pipeline expects its route. */
+static inline void ks_dp_pkt_set(struct ks_dp_pkt *ctx, struct rte_mbuf *m, uint32_t route_hint)
+{
+	ctx->m = m;
+	ctx->data = rte_pktmbuf_mtod(m, uint8_t *);
+	ctx->end = ctx->data + rte_pktmbuf_data_len(m);
+	ctx->route_hint = route_hint;
+}
 
 #endif /* KS_DP_H */

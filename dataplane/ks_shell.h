@@ -25,20 +25,45 @@
 
 KS_ALWAYS_INLINE void *ks_sh_data(struct ks_dp_pkt *ctx)
 {
-	return rte_pktmbuf_mtod(ctx->m, void *);
+	return ctx->data;
 }
 
 KS_ALWAYS_INLINE void *ks_sh_data_end(struct ks_dp_pkt *ctx)
 {
-	return rte_pktmbuf_mtod(ctx->m, uint8_t *) + rte_pktmbuf_data_len(ctx->m);
+	return ctx->end;
 }
 
+/*
+ * rte_pktmbuf_prepend/adj for the one-segment frames the worker hands over
+ * (it linearizes chains first), inlined: GCC leaves the DPDK ones out of line
+ * in the decision loop.
+ */
 KS_ALWAYS_INLINE int ks_sh_adjust_head(struct ks_dp_pkt *ctx, int delta)
 {
-	if (delta < 0)
-		return rte_pktmbuf_prepend(ctx->m, (uint16_t)-delta) ? 0 : -1;
-	if (delta > 0)
-		return rte_pktmbuf_adj(ctx->m, (uint16_t)delta) ? 0 : -1;
+	struct rte_mbuf *m = ctx->m;
+
+	if (delta < 0) {
+		uint16_t n = (uint16_t)-delta;
+
+		if (n > m->data_off)
+			return -1;
+		m->data_off -= n;
+		m->data_len += n;
+		m->pkt_len += n;
+		ctx->data -= n;
+		return 0;
+	}
+	if (delta > 0) {
+		uint16_t n = (uint16_t)delta;
+
+		if (n > m->data_len)
+			return -1;
+		m->data_off += n;
+		m->data_len -= n;
+		m->pkt_len -= n;
+		ctx->data += n;
+		return 0;
+	}
 	return 0;
 }
 
@@ -60,12 +85,18 @@ KS_ALWAYS_INLINE const struct ks_config *ks_sh_config(struct ks_dp_pkt *ctx, con
 
 KS_ALWAYS_INLINE int ks_sh_is_listener(struct ks_dp_pkt *ctx, const struct ks_listener_key *k)
 {
-	return ks_shm_listener_lookup(&ctx->lc->view, k->gen, k) != NULL;
+	if (ctx->listener_known && ks_shm_listener_same(&ctx->listener, k))
+		return ctx->listener_is;
+	ctx->listener = *k;
+	ctx->listener_is = ks_shm_listener_lookup(&ctx->lc->view, k->gen, k) != NULL;
+	ctx->listener_known = 1;
+	return ctx->listener_is;
 }
 
+/* The worker's pipeline has usually found the slot already (a hint, checked). */
 KS_ALWAYS_INLINE const struct ks_route *ks_sh_route(struct ks_dp_pkt *ctx, __u32 gen, __u64 key)
 {
-	return ks_shm_route_lookup(&ctx->lc->view, gen, key);
+	return ks_shm_route_lookup_hint(&ctx->lc->view, gen, key, ctx->route_hint);
 }
 
 KS_ALWAYS_INLINE const struct ks_shard *ks_sh_shard(struct ks_dp_pkt *ctx, __u32 gen, __u32 id)

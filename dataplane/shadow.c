@@ -54,9 +54,8 @@ int ks_dp_shadow(struct ks_dp_pkt *ctx, const struct ks_rctx *r, const struct ks
 	copy = rte_pktmbuf_copy(ctx->m, lc->app->pool, 0, UINT32_MAX);
 	if (!copy)
 		return -1;
-	cc.m = copy;
-	cc.lc = lc;
-	cc.in_port = ctx->in_port;
+	ks_dp_pkt_init(&cc, lc, ctx->in_port);
+	ks_dp_pkt_set(&cc, copy, KS_SHM_NO_SLOT);
 	cc.shadow_copy = 1;
 	/* The copy's context counts nothing (ks_shell.h): counted below. */
 	if (mark_shadow(copy, &rc) ||

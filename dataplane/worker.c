@@ -5,13 +5,17 @@
  *   read the active generation (once per round)
  *   for each (port, queue) it polls:
  *     burst receive
- *     prefetch: frame heads, then each frame's route slot (a peek at where
- *               the routing key sits in the common untagged UDP case; a hint
- *               only, the decision parses the frame in full)
- *     decide each frame (keysteer/decide.h through the DPDK shell)
- *     buffer it for its output port, the exception port, or the free list
+ *     frame by frame, three bursts at once (poll_queue):
+ *       this round's: peek at the routing key (where it sits in the common
+ *                     untagged UDP case; a hint only, the decision parses
+ *                     the frame in full), prefetch its home route slot
+ *       last round's: find the route's slot, prefetch its key counters
+ *       the one before: decide (keysteer/decide.h through the DPDK shell),
+ *                     buffer for its output port, the exception port or
+ *                     the free list
  *   burst transmit per port; bulk free of drops and of what TX refused
- *   report a quiescent state (no reference into the tables is kept)
+ *   report a quiescent state (no reference into the tables is kept: a
+ *   route slot carried to the next round is a hint, checked before use)
  */
 #include "worker.h"
 
@@ -83,32 +87,38 @@ static inline void to_free(struct ks_dp_lcore *lc, struct rte_mbuf *m)
 	lc->to_free[lc->n_free++] = m;
 }
 
-/* Stage 1 of a burst: prefetch frame heads, then each keyed frame's route slot. */
-static void stage_routes(struct ks_dp_lcore *lc, struct ks_dp_stage *st)
+/*
+ * Stage 1, as a frame arrives: peek at its key and prefetch the key's home
+ * route slot. The frame was just written by the receive path: in cache.
+ */
+static __rte_always_inline void stage_route(struct ks_dp_lcore *lc, struct ks_dp_stage *st,
+					    uint16_t i)
 {
-	st->has_key = 0;
-	for (uint16_t i = 0; i < st->n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(st->m[i], void *));
-	for (uint16_t i = 0; i < st->n; i++)
-		if (peek_key(st->m[i], &st->keys[i])) {
-			rte_prefetch0(ks_shm_route_home(&lc->view, lc->gen, st->keys[i]));
-			st->has_key |= 1u << i;
-		}
+	uint32_t home = KS_SHM_NO_SLOT;
+
+	if (peek_key(st->m[i], &st->keys[i])) {
+		home = ks_shm_route_home_slot(&lc->view, st->keys[i]);
+		rte_prefetch0(&lc->view.routes[lc->gen][home]);
+	}
+	st->slot[i] = home;
 }
 
 /*
- * Stage 2, a burst later (the route lines have arrived): prefetch each
- * route's key counters and the line in front of the frame, where the outer
- * headers go.
+ * Stage 2, a round later (the route line has arrived): find the key's slot,
+ * prefetch its key counters and the line in front of the frame, where the
+ * outer headers go.
  */
-static void stage_counters(struct ks_dp_lcore *lc, struct ks_dp_stage *st)
+static __rte_always_inline void stage_counters(struct ks_dp_lcore *lc, struct ks_dp_stage *st,
+					       uint16_t i)
 {
-	for (uint16_t i = 0; i < st->n; i++) {
-		if (st->has_key & (1u << i)) {
-			const struct ks_route *r =
-			    ks_shm_route_lookup(&lc->view, lc->gen, st->keys[i]);
+	uint32_t s = st->slot[i];
 
-			if (r && r->stats_slot < lc->stats_slots) {
+	if (s != KS_SHM_NO_SLOT) {
+		s = ks_shm_route_probe(&lc->view, lc->gen, st->keys[i], s);
+		if (s != KS_SHM_NO_SLOT) {
+			const struct ks_route *r = &lc->view.routes[lc->gen][s].route;
+
+			if (r->stats_slot < lc->stats_slots) {
 				struct ks_shm_key_slot *k = &lc->keys[r->stats_slot];
 
 				/* The second line only holds targets 6, 7 and shadows. */
@@ -117,41 +127,37 @@ static void stage_counters(struct ks_dp_lcore *lc, struct ks_dp_stage *st)
 					__builtin_prefetch(&k->target_packets[7], 1, 3);
 			}
 		}
-		rte_prefetch0(rte_pktmbuf_mtod(st->m[i], uint8_t *) - RTE_CACHE_LINE_SIZE);
+		st->slot[i] = s;
 	}
+	rte_prefetch0(rte_pktmbuf_mtod(st->m[i], uint8_t *) - RTE_CACHE_LINE_SIZE);
 }
 
-/* Stage 3, a burst later still: decide each frame and buffer it for its port. */
-static void stage_decide(struct ks_dp_lcore *lc, uint16_t port, struct ks_dp_stage *st)
+/* Stage 3, a round later still: decide the frame and buffer it for its port. */
+static __rte_always_inline void stage_decide(struct ks_dp_lcore *lc, struct ks_dp_pkt *ctx,
+					     struct ks_dp_stage *st, uint16_t i)
 {
-	struct ks_dp_app *app = lc->app;
-	struct ks_dp_pkt ctx = {.lc = lc, .in_port = port};
+	struct rte_mbuf *m = st->m[i];
+	int v;
 
-	for (uint16_t i = 0; i < st->n; i++) {
-		struct rte_mbuf *m = st->m[i];
-		int v;
-
-		if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m)) {
-			/* A chained frame the pool cannot linearize: to the host, as it is. */
-			v = KS_DP_V_PASS;
-		} else {
-			ctx.m = m;
-			v = ks_decide(&ctx);
-		}
-		if (v >= KS_DP_V_TX0) {
-			to_port(lc, (uint16_t)(v - KS_DP_V_TX0), m);
-		} else if (v == KS_DP_V_PASS) {
-			lc->st.pass++;
-			if (app->exception_port >= 0)
-				to_port(lc, (uint16_t)app->exception_port, m);
-			else
-				to_free(lc, m);
-		} else {
-			lc->st.drop++;
-			to_free(lc, m);
-		}
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m)) {
+		/* A chained frame the pool cannot linearize: to the host, as it is. */
+		v = KS_DP_V_PASS;
+	} else {
+		ks_dp_pkt_set(ctx, m, st->slot[i]);
+		v = ks_decide(ctx);
 	}
-	st->n = 0;
+	if (likely(v >= KS_DP_V_TX0)) {
+		to_port(lc, (uint16_t)(v - KS_DP_V_TX0), m);
+	} else if (v == KS_DP_V_PASS) {
+		lc->st.pass++;
+		if (lc->app->exception_port >= 0)
+			to_port(lc, (uint16_t)lc->app->exception_port, m);
+		else
+			to_free(lc, m);
+	} else {
+		lc->st.drop++;
+		to_free(lc, m);
+	}
 }
 
 static void flush_out(struct ks_dp_lcore *lc)
@@ -167,40 +173,56 @@ static void flush_out(struct ks_dp_lcore *lc)
 }
 
 /*
- * One queue, one round. Bursts move through three stages a round apart
- * (routes prefetched, counters prefetched, decided), so each stage's misses
- * have a whole burst of work to arrive behind. When the queue runs dry the
- * pipeline is drained at once: frames wait at most while traffic flows.
- * Order within the queue is kept.
+ * One round of a queue's pipeline. Bursts move through three stages a round
+ * apart (route slot prefetched, key counters prefetched, decided), so each
+ * stage's misses have a whole round of work to arrive behind. The three
+ * bursts go through their stages in one loop, frame by frame: each frame
+ * decided has one route line and one counter line fetched beside it, rather
+ * than a burst's worth of misses issued at once (which exhausts the core's
+ * fill buffers and stalls it). The newest burst may be empty: then the round
+ * only moves the older ones on, so a queue that runs dry is drained in two
+ * rounds. Order within the queue is kept.
  */
+static __rte_noinline void pipeline_round(struct ks_dp_lcore *lc, uint16_t q)
+{
+	struct ks_dp_pipe *pp = &lc->pipe[q];
+	struct ks_dp_stage *fresh = &pp->s[pp->head % 3], *mid = &pp->s[(pp->head + 2) % 3],
+			   *old = &pp->s[(pp->head + 1) % 3];
+	uint16_t nf = fresh->n, nm = mid->n, no = old->n;
+	uint16_t most = RTE_MAX(nf, RTE_MAX(nm, no));
+	struct ks_dp_pkt ctx;
+
+	ks_dp_pkt_init(&ctx, lc, lc->rxq[q].port);
+	for (uint16_t i = 0; i < most; i++) {
+		if (i < nf)
+			stage_route(lc, fresh, i);
+		if (i < nm)
+			stage_counters(lc, mid, i);
+		if (i < no)
+			stage_decide(lc, &ctx, old, i);
+	}
+	old->n = 0;
+	pp->head++;
+	flush_out(lc);
+}
+
 static void poll_queue(struct ks_dp_lcore *lc, uint16_t q)
 {
 	struct ks_dp_app *app = lc->app;
 	struct ks_dp_pipe *pp = &lc->pipe[q];
-	uint16_t port = lc->rxq[q].port;
-	struct ks_dp_stage *fresh = &pp->s[pp->head % 3], *mid = &pp->s[(pp->head + 2) % 3],
-			   *old = &pp->s[(pp->head + 1) % 3];
-	uint16_t n = rte_eth_rx_burst(port, lc->rxq[q].queue, fresh->m, KS_DP_BURST);
+	struct ks_dp_stage *fresh = &pp->s[pp->head % 3];
+	uint16_t n = rte_eth_rx_burst(lc->rxq[q].port, lc->rxq[q].queue, fresh->m, KS_DP_BURST);
 
 	fresh->n = n;
 	if (n) {
 		lc->st.rx += n;
 		lc->st.bursts++;
-		stage_routes(lc, fresh);
-		if (mid->n)
-			stage_counters(lc, mid);
-		if (old->n)
-			stage_decide(lc, port, old);
-		pp->head++;
 		if (app->stop_after)
 			__atomic_fetch_add(&app->rx_total, n, __ATOMIC_RELAXED);
-	} else if (old->n || mid->n) {
-		stage_decide(lc, port, old);
-		stage_decide(lc, port, mid);
-	} else {
+	} else if (!pp->s[(pp->head + 1) % 3].n && !pp->s[(pp->head + 2) % 3].n) {
 		return;
 	}
-	flush_out(lc);
+	pipeline_round(lc, q);
 }
 
 int ks_dp_worker_main(void *arg)
@@ -220,12 +242,13 @@ int ks_dp_worker_main(void *arg)
 		 */
 		ks_shm_reader_quiescent(h, lc->reader);
 	}
-	/* Frames still in the pipeline go out before the ports stop. */
+	/* Frames still in the pipeline go out before the ports stop: two empty rounds. */
 	for (uint16_t q = 0; q < lc->n_rxq; q++) {
-		stage_decide(lc, lc->rxq[q].port, &lc->pipe[q].s[(lc->pipe[q].head + 1) % 3]);
-		stage_decide(lc, lc->rxq[q].port, &lc->pipe[q].s[(lc->pipe[q].head + 2) % 3]);
+		lc->pipe[q].s[lc->pipe[q].head % 3].n = 0;
+		pipeline_round(lc, q);
+		lc->pipe[q].s[lc->pipe[q].head % 3].n = 0;
+		pipeline_round(lc, q);
 	}
-	flush_out(lc);
 	ks_shm_reader_offline(h, lc->reader);
 	return 0;
 }

@@ -44,35 +44,71 @@ static inline __u32 ks_shm_view_gen(const struct ks_shm_view *v)
 	return __atomic_load_n(&v->h->active.gen, __ATOMIC_ACQUIRE) & (KS_GENERATIONS - 1);
 }
 
-/* Home slot of a key, for prefetching before the lookup. */
+#define KS_SHM_NO_SLOT 0xffffffffu
+
+/* Home slot of a key: where its probe starts (the same in both generations). */
+static inline __u32 ks_shm_route_home_slot(const struct ks_shm_view *v, __u64 key)
+{
+	return (__u32)ks_shm_mix(key) & v->route_mask;
+}
+
+/* Home entry of a key, for prefetching before the lookup. */
 static inline const struct ks_shm_route_ent *ks_shm_route_home(const struct ks_shm_view *v,
 							       __u32 gen, __u64 key)
 {
-	return &v->routes[gen][ks_shm_mix(key) & v->route_mask];
+	return &v->routes[gen][ks_shm_route_home_slot(v, key)];
 }
 
 /*
- * Linear probing: the writer keeps every table at most 3/4 full and deletes
+ * Linear probing from slot i (a key's home slot): the slot holding key, or
+ * KS_SHM_NO_SLOT. The writer keeps every table at most 3/4 full and deletes
  * by shifting entries back (no tombstones), so a probe ends at the key or at
  * the first empty slot. The bound only guards against a corrupt file.
  */
-static inline const struct ks_route *ks_shm_route_lookup(const struct ks_shm_view *v, __u32 gen,
-							 __u64 key)
+static inline __u32 ks_shm_route_probe(const struct ks_shm_view *v, __u32 gen, __u64 key, __u32 i)
 {
 	const struct ks_shm_route_ent *tab = v->routes[gen];
 	__u32 mask = v->route_mask;
-	__u32 i = (__u32)ks_shm_mix(key) & mask;
 
+	i &= mask;
 	for (__u32 n = 0; n <= mask; n++) {
 		const struct ks_shm_route_ent *e = &tab[i];
 
 		if (!e->used)
-			return 0;
+			return KS_SHM_NO_SLOT;
 		if (e->key == key)
-			return &e->route;
+			return i;
 		i = (i + 1) & mask;
 	}
-	return 0;
+	return KS_SHM_NO_SLOT;
+}
+
+/*
+ * The route of key in generation gen, given where it probably is (`hint`: a
+ * slot an earlier probe found it in, in this or another generation, or
+ * KS_SHM_NO_SLOT). A hint is only ever a shortcut: the slot is used when it
+ * holds key now, in gen, else the lookup probes from the home slot. Keys are
+ * unique in a generation, so a slot holding key is the answer.
+ */
+static inline const struct ks_route *ks_shm_route_lookup_hint(const struct ks_shm_view *v,
+							      __u32 gen, __u64 key, __u32 hint)
+{
+	const struct ks_shm_route_ent *e;
+	__u32 i;
+
+	if (hint <= v->route_mask) {
+		e = &v->routes[gen][hint];
+		if (e->used && e->key == key)
+			return &e->route;
+	}
+	i = ks_shm_route_probe(v, gen, key, ks_shm_route_home_slot(v, key));
+	return i == KS_SHM_NO_SLOT ? 0 : &v->routes[gen][i].route;
+}
+
+static inline const struct ks_route *ks_shm_route_lookup(const struct ks_shm_view *v, __u32 gen,
+							 __u64 key)
+{
+	return ks_shm_route_lookup_hint(v, gen, key, KS_SHM_NO_SLOT);
 }
 
 static inline int ks_shm_listener_same(const struct ks_listener_key *a,
