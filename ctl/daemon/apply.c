@@ -241,8 +241,12 @@ const struct ks_attempt *ks_applier_apply_text(struct ks_applier *ap, struct ksd
 	 * A change of a few routes in place: compile just those, and swap them
 	 * into the active set (swapped back if the change goes no further).
 	 */
-	if (ap->index && ap->active && !rollback &&
-	    ksd_compile_incremental(ap->index, ap->active, text, diff, &patch) == 0) {
+	bool tried = ap->index && ap->active && !rollback;
+	int inc = tried ? ksd_compile_incremental(ap->index, ap->active, text, diff, &patch) : -1;
+	if (tried && inc < 0)
+		ks_debug("incremental compile declined after %.1f ms; compiling in full",
+			 (mono_ns() - t0) / 1e6);
+	if (inc == 0) {
 		a->incremental = true;
 		a->routes_compiled = ksd_patch_changed(patch);
 		ksd_patch_swap(patch, ap->active);
