@@ -332,6 +332,12 @@ static json_t *file_status(struct ks_feed *f)
 		json_object_set_new(o, "detail", json_string(ff->detail));
 	json_object_set_new(o, "reads", json_integer((json_int_t)ff->reads));
 	json_object_set_new(o, "events", json_integer((json_int_t)ff->events));
+	/* Where a path through links led at the last look (a ConfigMap's data directory). */
+	if (ff->via_link && ff->target_dir && ff->target_base) {
+		char target[2 * PATH_MAX + 2];
+		snprintf(target, sizeof(target), "%s/%s", ff->target_dir, ff->target_base);
+		json_object_set_new(o, "leads_to", json_string(target));
+	}
 	return o;
 }
 

@@ -163,6 +163,8 @@ start_daemon "$S2" "$DLOG" --no-dataplane --feed "file:$K/rules.json" --metrics 
 check "configmap: version 1 through the link chain" wait_version "$S2" 1
 cm_swap rules_doc 2
 check "configmap: ..data swapped, version 2 applied" wait_version "$S2" 2
+check "configmap: status says where the link chain leads" \
+	bash -c "$CTL status -j --socket $S2 | jq -e '.feed.leads_to | endswith(\"/..2026_11_26_14_00_02.000000002/rules.json\")' >/dev/null"
 n=$(attempts "$S2")
 cm_swap bad_doc 3
 wait_attempts "$S2" $((n + 1))
