@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,75 @@ static void diff_chunk(struct diff_scan *ds, const char *data, size_t a, size_t 
 	}
 }
 
+/* Files this big are read in two halves at once: the copy out of the page cache is the cost. */
+#define PARALLEL_READ_MIN (4u << 20)
+
+struct half {
+	int fd;
+	char *buf;
+	size_t lo, hi, done;
+	struct diff_scan ds;
+	int err;
+	pthread_t thread;
+};
+
+static void read_half(struct half *h)
+{
+	size_t n = h->lo;
+
+	while (n < h->hi) {
+		size_t want = h->hi - n < READ_CHUNK ? h->hi - n : READ_CHUNK;
+		ssize_t r = pread(h->fd, h->buf + n, want, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			h->err = -errno;
+			break;
+		}
+		if (r == 0)
+			break; /* shorter than fstat said: the caller reads it again */
+		diff_chunk(&h->ds, h->buf, n, n + (size_t)r);
+		n += (size_t)r;
+	}
+	h->done = n;
+}
+
+static void *half_main(void *arg)
+{
+	read_half(arg);
+	return NULL;
+}
+
+/*
+ * The first size bytes in two halves, the second on a thread of its own,
+ * each compared with the last text as it is read; the comparisons joined as
+ * one pass would have made them. -1 when the halves did not both come whole.
+ */
+static int read_halves(int fd, char *buf, size_t size, struct diff_scan *ds)
+{
+	struct half h[2] = {
+	    {.fd = fd, .buf = buf, .lo = 0, .hi = size / 2, .ds = *ds},
+	    {.fd = fd, .buf = buf, .lo = size / 2, .hi = size, .ds = *ds},
+	};
+	bool threaded;
+
+	/* The second half's common prefix counts from its own start. */
+	h[1].ds.prefix = size / 2;
+	threaded = pthread_create(&h[1].thread, NULL, half_main, &h[1]) == 0;
+	read_half(&h[0]);
+	if (threaded)
+		pthread_join(h[1].thread, NULL);
+	else
+		read_half(&h[1]);
+	if (h[0].err || h[1].err || h[0].done != h[0].hi || h[1].done != h[1].hi)
+		return -1;
+	ds->prefix = h[0].ds.prefix == h[0].hi ? h[1].ds.prefix : h[0].ds.prefix;
+	ds->prefix_done = h[0].ds.prefix_done || h[1].ds.prefix_done;
+	ds->tail_from =
+	    h[1].ds.tail_from > h[0].ds.tail_from ? h[1].ds.tail_from : h[0].ds.tail_from;
+	return 0;
+}
+
 int ksd_read_text(const char *path, const struct ksd_text *last, struct ksd_text **out,
 		  struct ksd_text_diff *diff, struct ksd_file_id *id)
 {
@@ -121,6 +191,10 @@ int ksd_read_text(const char *path, const struct ksd_text *last, struct ksd_text
 		close(fd);
 		return -ENOMEM;
 	}
+	if (ds.size >= PARALLEL_READ_MIN && read_halves(fd, t->data, ds.size, &ds) == 0)
+		n = ds.size;
+	else
+		ds = (struct diff_scan){.last = last, .size = (size_t)st.st_size};
 	/* The file may grow while we read (in-place writer): read to EOF. */
 	for (;;) {
 		if (n == cap) {
@@ -134,7 +208,7 @@ int ksd_read_text(const char *path, const struct ksd_text *last, struct ksd_text
 			cap *= 2;
 		}
 		size_t want = cap - n < READ_CHUNK ? cap - n : READ_CHUNK;
-		ssize_t r = read(fd, t->data + n, want);
+		ssize_t r = pread(fd, t->data + n, want, (off_t)n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {

@@ -25,6 +25,7 @@
 #include "daemon/apply.h"
 #include "daemon/ctl_server.h"
 #include "daemon/feed.h"
+#include "daemon/file_read.h"
 #include "daemon/incremental.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
@@ -852,6 +853,74 @@ static void test_incremental_in_applier(void **state)
 	dp->ops->close(dp);
 }
 
+/* ---------- reading a feed file, compared with the last one ---------- */
+
+static void write_bytes(const char *path, const char *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Files of 1 and 6 MB (the second read in two halves on two threads),
+ * changed at the start, around the middle, at the end, made longer and
+ * shorter: the text read is the file, and what the reader says is the same
+ * as the last text is exactly the common prefix and tail.
+ */
+static void test_file_read_diff(void **state)
+{
+	(void)state;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/read.json", tmpdir);
+	static const size_t sizes[] = {1u << 20, 6u << 20};
+	for (size_t z = 0; z < 2; z++) {
+		size_t n = sizes[z], mid = n / 2;
+		char *base = malloc(n), *m = malloc(n + 64);
+		unsigned seed = 7;
+		for (size_t i = 0; i < n; i++)
+			base[i] = (char)('a' + rand_r(&seed) % 26);
+		write_bytes(path, base, n);
+		struct ksd_text *last = NULL;
+		struct ksd_text_diff diff;
+		struct ksd_file_id id;
+		assert_int_equal(ksd_read_text(path, NULL, &last, &diff, &id), 0);
+		assert_int_equal(last->len, n);
+		assert_memory_equal(last->data, base, n);
+		assert_null(diff.base);
+		/* position, bytes removed, bytes inserted */
+		const struct {
+			size_t at, cut, add;
+		} edits[] = {
+		    {0, 1, 1},	   {5, 0, 3},	    {mid - 1, 1, 1}, {mid, 2, 0}, {mid + 1, 0, 9},
+		    {n - 1, 1, 1}, {n - 10, 10, 0}, {n / 3, 0, 0},   {100, 1, 1}, {n - 100, 0, 40},
+		};
+		for (size_t e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+			size_t at = edits[e].at, cut = edits[e].cut, add = edits[e].add;
+			memcpy(m, base, at);
+			for (size_t k = 0; k < add; k++)
+				m[at + k] = (char)('A' + k % 26); /* never a letter of base */
+			memcpy(m + at + add, base + at + cut, n - at - cut);
+			size_t mn = n - cut + add;
+			write_bytes(path, m, mn);
+			struct ksd_text *t = NULL;
+			assert_int_equal(ksd_read_text(path, last, &t, &diff, &id), 0);
+			assert_int_equal(t->len, mn);
+			assert_memory_equal(t->data, m, mn);
+			struct ksd_text_diff want = reference_diff(last, t);
+			assert_ptr_equal(diff.base, last);
+			assert_int_equal(diff.prefix, want.prefix);
+			assert_int_equal(diff.suffix, want.suffix);
+			ksd_text_unref(t);
+		}
+		ksd_text_unref(last);
+		free(base);
+		free(m);
+	}
+	unlink(path);
+}
+
 /* ---------- file feed ---------- */
 
 struct delivered {
@@ -1030,6 +1099,7 @@ int main(void)
 	    cmocka_unit_test(test_apply_versions_and_rollback),
 	    cmocka_unit_test(test_incremental_matches_full),
 	    cmocka_unit_test(test_incremental_in_applier),
+	    cmocka_unit_test(test_file_read_diff),
 	    cmocka_unit_test(test_file_feed),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
