@@ -11,6 +11,7 @@
 #include <string.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 #include <rte_spinlock.h>
 
 #include <keysteer/table.h>
@@ -22,6 +23,7 @@
 #define KS_DP_BURST	       32
 #define KS_DP_MAX_RXQ	       64 /* (port, queue) pairs one lcore polls */
 #define KS_DP_NAT_FILTER_WORDS 1024
+#define KS_DP_MAX_DYN	       16 /* next hops resolved by ARP/ND */
 
 /* Verdicts of the DPDK shell: >= 0 as keysteer/shell.h asks. */
 #define KS_DP_V_DROP 0
@@ -75,6 +77,7 @@ struct ks_dp_lcore {
 	uint16_t n_free;
 	struct rte_mbuf *to_free[KS_DP_BURST * 2];
 	struct ks_dp_pipe pipe[KS_DP_MAX_RXQ];
+	struct rte_ring *ctl_tx; /* frames the control lcore sends through this worker */
 
 	/* Copies out of the shared connection/NAT tables for the packet in hand. */
 	struct ks_flow flow;
@@ -115,6 +118,16 @@ struct ks_dp_app {
 
 	unsigned n_workers;
 	struct ks_dp_lcore *workers[RTE_MAX_LCORE];
+
+	/* ARP/ND (neigh.c): next hops to resolve (indexes into opt.neigh.neigh). */
+	bool answer_neigh;
+	unsigned n_dyn;
+	unsigned dyn[KS_DP_MAX_DYN];
+	uint8_t dyn_known[KS_DP_MAX_DYN];
+	uint8_t dyn_mac[KS_DP_MAX_DYN][6];
+	struct rte_ring *learned; /* workers -> control lcore: what they saw */
+	struct rte_ring *ctl_tx;  /* control lcore -> worker 0: frames to send */
+	uint64_t neigh_sent;	  /* timer cycles of the last round of requests */
 
 	volatile int quit;
 	uint64_t stop_after; /* tests: quit after this many frames received (0: never) */

@@ -20,6 +20,7 @@
 
 #include "flowstore.h"
 #include "ks_dp.h"
+#include "neigh.h"
 #include "ports.h"
 #include "report.h"
 #include "rules/rules.h"
@@ -158,6 +159,7 @@ static void control_loop(void)
 			break;
 		if (app.opt.duration && now - start >= app.opt.duration * hz)
 			break;
+		ks_dp_neigh_control(&app, now, hz);
 		if (app.opt.stats_interval && now - last_stats >= app.opt.stats_interval * hz) {
 			ks_dp_report(&app, stdout);
 			last_stats = now;
@@ -236,6 +238,10 @@ int main(int argc, char **argv)
 	if (rc)
 		goto fail;
 	ks_dp_ports_assign(&app);
+	app.answer_neigh = !app.opt.no_arp;
+	rc = ks_dp_neigh_setup(&app, err, sizeof(err));
+	if (rc)
+		goto fail;
 	rc = publish(err, sizeof(err));
 	if (rc)
 		goto fail;
@@ -256,6 +262,7 @@ fail:
 		fprintf(stderr, "keysteer-dpdk: %s\n", err);
 	for (unsigned w = 0; w < app.n_workers; w++)
 		ks_shm_reader_unregister(app.map.h, app.workers[w]->reader);
+	ks_dp_neigh_close(&app);
 	ks_dp_ports_close(&app);
 	ks_dp_flowstore_close(&app);
 	ks_shm_unmap(&app.map);

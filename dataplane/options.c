@@ -93,6 +93,13 @@ static int opt_no_rss(struct ks_dp_options *o, const char *arg)
 	return 0;
 }
 
+static int opt_no_arp(struct ks_dp_options *o, const char *arg)
+{
+	(void)arg;
+	o->no_arp = true;
+	return 0;
+}
+
 static int opt_quiet(struct ks_dp_options *o, const char *arg)
 {
 	(void)arg;
@@ -126,7 +133,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-/* IP=MAC[@PORT] */
+/* IP[=MAC][@PORT]; without a MAC, keysteer-dpdk resolves it (neigh.c). */
 static int opt_neigh(struct ks_dp_options *o, const char *arg)
 {
 	struct ks_shm_neigh_ent *e;
@@ -137,19 +144,19 @@ static int opt_neigh(struct ks_dp_options *o, const char *arg)
 	if (o->neigh.n_neigh >= KS_SHM_MAX_NEIGH || strlen(arg) >= sizeof(buf))
 		return -1;
 	strcpy(buf, arg);
-	eq = strchr(buf, '=');
-	if (!eq)
-		return -1;
-	*eq++ = 0;
-	at = strchr(eq, '@');
+	at = strchr(buf, '@');
 	if (at) {
 		*at++ = 0;
 		if (parse_u64(at, KS_SHM_MAX_PORTS - 1, &port))
 			return -1;
 	}
+	eq = strchr(buf, '=');
+	if (eq)
+		*eq++ = 0;
 	e = &o->neigh.neigh[o->neigh.n_neigh];
+	memset(e, 0, sizeof(*e));
 	fam = parse_addr(buf, &e->ip);
-	if (!fam || parse_mac(eq, e->mac))
+	if (!fam || (eq && parse_mac(eq, e->mac)))
 		return -1;
 	e->family = (uint8_t)fam;
 	e->port = (uint8_t)port;
@@ -157,11 +164,24 @@ static int opt_neigh(struct ks_dp_options *o, const char *arg)
 	return 0;
 }
 
+/* IP[@PORT]; with a port and no --neigh for it, keysteer-dpdk resolves it. */
 static int opt_gw(struct ks_dp_options *o, const char *arg)
 {
+	char buf[128], *at;
 	struct ks_addr a;
-	int fam = parse_addr(arg, &a);
+	uint64_t port = 0;
+	int fam;
 
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	at = strchr(buf, '@');
+	if (at) {
+		*at++ = 0;
+		if (parse_u64(at, KS_SHM_MAX_PORTS - 1, &port))
+			return -1;
+	}
+	fam = parse_addr(buf, &a);
 	if (fam == KS_AF_INET) {
 		o->neigh.gw4 = a;
 		o->neigh.has_gw4 = 1;
@@ -170,6 +190,38 @@ static int opt_gw(struct ks_dp_options *o, const char *arg)
 		o->neigh.has_gw6 = 1;
 	} else {
 		return -1;
+	}
+	o->gw_port[fam == KS_AF_INET6] = at ? (int)port : -1;
+	return 0;
+}
+
+/*
+ * A gateway given with a port and without a --neigh of its own becomes a
+ * next hop to resolve (a neighbour entry without a MAC).
+ */
+static int gw_neighbours(struct ks_dp_options *o)
+{
+	for (int f = 0; f < 2; f++) {
+		const struct ks_addr *gw = f ? &o->neigh.gw6 : &o->neigh.gw4;
+		uint8_t fam = f ? KS_AF_INET6 : KS_AF_INET;
+		struct ks_shm_neigh_ent *e;
+		int found = 0;
+
+		if (o->gw_port[f] < 0 || !(f ? o->neigh.has_gw6 : o->neigh.has_gw4))
+			continue;
+		for (unsigned i = 0; i < o->neigh.n_neigh; i++)
+			if (o->neigh.neigh[i].family == fam &&
+			    !memcmp(&o->neigh.neigh[i].ip, gw, sizeof(*gw)))
+				found = 1;
+		if (found)
+			continue;
+		if (o->neigh.n_neigh >= KS_SHM_MAX_NEIGH)
+			return -1;
+		e = &o->neigh.neigh[o->neigh.n_neigh++];
+		memset(e, 0, sizeof(*e));
+		e->ip = *gw;
+		e->family = fam;
+		e->port = (uint8_t)o->gw_port[f];
 	}
 	return 0;
 }
@@ -203,11 +255,19 @@ static const struct opt opts[] = {
     {"table-readers", "N", "8", "fast-path threads (all processes) when creating the table",
      opt_table_readers},
     {"gue-port", "PORT", "6080", "GUE destination port written with --rules", opt_gue_port},
-    {"neigh", "IP=MAC[@PORT]", "-",
-     "next hop: MAC answering for IP (a shard VIP or a gateway) on PORT (0); repeatable",
+    {"neigh", "IP[=MAC][@PORT]", "-",
+     "next hop: MAC answering for IP (a shard VIP or a gateway) on PORT (0); without MAC, "
+     "resolved by ARP/ND; repeatable",
      opt_neigh},
-    {"gw", "IP", "-", "gateway of VIPs without their own --neigh (one per family)", opt_gw},
+    {"gw", "IP[@PORT]", "-",
+     "gateway of VIPs without their own --neigh (one per family); with PORT and no --neigh "
+     "of its own, resolved by ARP/ND there",
+     opt_gw},
     {"src", "IP", "-", "outer source address of encapsulation (one per family)", opt_src},
+    {"no-arp", NULL, "-",
+     "neither answer ARP/neighbour solicitations nor resolve next hops (every --neigh needs "
+     "a MAC)",
+     opt_no_arp},
     {"exception-port", "PORT", "none",
      "where passed frames go (a tap/virtio-user port to the kernel); none: dropped, counted",
      opt_exception},
@@ -271,6 +331,7 @@ int ks_dp_options_parse(struct ks_dp_options *o, int argc, char **argv)
 	o->exception_port = -1;
 	o->flows = 65536;
 	o->nat_entries = 65536;
+	o->gw_port[0] = o->gw_port[1] = -1;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		lo[i].name = opts[i].name;
 		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;
@@ -299,6 +360,10 @@ int ks_dp_options_parse(struct ks_dp_options *o, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "keysteer-dpdk: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (gw_neighbours(o)) {
+		fprintf(stderr, "keysteer-dpdk: too many next hops\n");
 		return -1;
 	}
 	return 0;

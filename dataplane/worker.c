@@ -25,6 +25,7 @@
 #include <rte_prefetch.h>
 
 #include "ks_shell.h"
+#include "neigh.h"
 #include "shmtable/shm_qsbr.h"
 
 /*
@@ -149,8 +150,14 @@ static __rte_always_inline void stage_decide(struct ks_dp_lcore *lc, struct ks_d
 	if (likely(v >= KS_DP_V_TX0)) {
 		to_port(lc, (uint16_t)(v - KS_DP_V_TX0), m);
 	} else if (v == KS_DP_V_PASS) {
+		int n = ks_dp_neigh_frame(lc, ctx->in_port, m);
+
 		lc->st.pass++;
-		if (lc->app->exception_port >= 0)
+		if (n == KS_DP_NEIGH_REPLY)
+			to_port(lc, ctx->in_port, m);
+		else if (n == KS_DP_NEIGH_TAKEN)
+			to_free(lc, m);
+		else if (lc->app->exception_port >= 0)
 			to_port(lc, (uint16_t)lc->app->exception_port, m);
 		else
 			to_free(lc, m);
@@ -203,6 +210,16 @@ static __rte_noinline void pipeline_round(struct ks_dp_lcore *lc, uint16_t q)
 	flush_out(lc);
 }
 
+/* Frames the control lcore built (ARP requests, solicitations): out of their ports. */
+static void send_control(struct ks_dp_lcore *lc)
+{
+	struct rte_mbuf *m;
+
+	while (rte_ring_sc_dequeue(lc->ctl_tx, (void **)&m) == 0)
+		to_port(lc, m->port, m);
+	flush_out(lc);
+}
+
 static void poll_queue(struct ks_dp_lcore *lc, uint16_t q)
 {
 	struct ks_dp_app *app = lc->app;
@@ -233,6 +250,8 @@ int ks_dp_worker_main(void *arg)
 		lc->gen = ks_shm_view_gen(&lc->view);
 		for (uint16_t q = 0; q < lc->n_rxq; q++)
 			poll_queue(lc, q);
+		if (unlikely(lc->ctl_tx) && !rte_ring_empty(lc->ctl_tx))
+			send_control(lc);
 		/*
 		 * Between rounds nothing from the tables is held (frames in the
 		 * pipeline are not decided yet): a quiescent state.

@@ -18,7 +18,8 @@ DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 # The decision flow is include/keysteer/decide.h, shared with bpf/.
 KS_DP_CPPFLAGS := -Idataplane
 KS_DP_SRCS := dataplane/main.c dataplane/options.c dataplane/ports.c dataplane/worker.c \
-	dataplane/shadow.c dataplane/flowcache.c dataplane/flowstore.c dataplane/telemetry.c dataplane/report.c
+	dataplane/shadow.c dataplane/flowcache.c dataplane/flowstore.c dataplane/telemetry.c dataplane/report.c \
+	dataplane/neigh.c
 
 # The fast path's own code generation, after DPDK's flags so that it wins,
 # for the dataplane objects only: DPDK_OPT (default -O3: 1-2% more frames

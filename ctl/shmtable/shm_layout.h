@@ -74,7 +74,7 @@ struct ks_shm_port {
 	__u32 used;
 };
 
-/* A neighbour: `mac` on port `port` answers for `ip`. */
+/* A neighbour: `mac` on port `port` answers for `ip` (all-zero mac: not resolved yet). */
 struct ks_shm_neigh_ent {
 	struct ks_addr ip;
 	__u8 family;

@@ -38,7 +38,9 @@ int ks_shm_resolve(const struct ks_shm_neigh *n, struct ks_shard *sh)
 	sh->mtu = 0;
 	sh->nh_valid = 0;
 	sh->pad = 0;
-	if (!e || !has_src || e->port >= n->n_ports || e->port >= KS_SHM_MAX_PORTS)
+	/* A neighbour without a MAC is one the fast path is still resolving. */
+	if (!e || !has_src || e->port >= n->n_ports || e->port >= KS_SHM_MAX_PORTS ||
+	    !(e->mac[0] | e->mac[1] | e->mac[2] | e->mac[3] | e->mac[4] | e->mac[5]))
 		return 0;
 	port = &n->ports[e->port];
 	if (!port->used)

@@ -12,6 +12,10 @@
 #   - TCP: a SYN with the option pins its connection; later segments follow
 #     the pin through a rule flip and through a restart
 #   - SIGKILL, then a restart on the same table: rules, counters and pins survive
+#   - ARP/ND: next hops given without a MAC are resolved by keysteer-dpdk
+#     itself (the kernel on k0 answers its ARP request and solicitation), and
+#     it answers the kernel's ARP request for the listener address and its
+#     solicitation for keysteer-dpdk's IPv6 source address
 # Usage: test_dpdk_net.sh BUILD
 set -euo pipefail
 
@@ -80,6 +84,9 @@ EOF
 rules 1 a >"$dir/v1.json"
 rules 2 b >"$dir/v2.json"
 
+# Next hops of a run: by default given with their MACs.
+nexthops=(--src 192.0.2.1 --gw 192.0.2.254 --neigh "192.0.2.254=$k0mac@0")
+
 start() { # N VDEV [--rules FILE]; N names the run
 	local n=$1 vdev=$2
 	shift 2
@@ -89,8 +96,7 @@ start() { # N VDEV [--rules FILE]; N names the run
 		exec "$@"' sh \
 		"$ks" -l 0-1 -n 1 --no-pci --file-prefix "$tag-$n" --huge-unlink -m 128 \
 		--log-level lib.eal:warning --vdev "$vdev" -- --table "$table" --table-routes 1024 \
-		--table-readers 4 --src 192.0.2.1 --gw 192.0.2.254 \
-		--neigh "192.0.2.254=$k0mac@0" "$@" >"$dir/ks$n.log" 2>&1 &
+		--table-readers 4 "${nexthops[@]}" "$@" >"$dir/ks$n.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
 		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$ks")" ] || {
@@ -213,5 +219,37 @@ steered=$("$build/keysteer" stats -j --socket "$dir/ksd.sock" | jq '[.. | object
 echo "keysteerd reads keysteer-dpdk's counters: steered=$steered"
 [ "$steered" -ge 80 ] || fail "keysteerd stats over the DPDK table: steered=$steered"
 kill -TERM "$ksd"; wait "$ksd" 2>/dev/null || true; ksd=
+stop TERM
+
+# 6. ARP and neighbour discovery. The gateways come without MACs: keysteer-dpdk
+#    asks for them (the kernel on k0 answers). k0 loses its static entry for
+#    the listener: the kernel asks, keysteer-dpdk answers; likewise the
+#    kernel's solicitation for keysteer-dpdk's IPv6 source.
+ip -n "$ns" addr add 2001:db8:2::254/64 dev k0 nodad
+ip -n "$ns" neigh del 203.0.113.10 dev k0
+nexthops=(--src 192.0.2.1 --src 2001:db8:2::1 --gw 192.0.2.254@0 --gw 2001:db8:2::254@0)
+start 5 net_af_packet0,iface=k1
+for gw in 192.0.2.254 2001:db8:2::254; do
+	for _ in $(seq 100); do
+		grep -q "next hop $gw is $k0mac on port 0" "$dir/ks5.log" && break
+		sleep 0.1
+	done
+	grep "next hop $gw is" "$dir/ks5.log" || fail "next hop $gw not resolved"
+	grep -q "next hop $gw is $k0mac on port 0" "$dir/ks5.log" ||
+		fail "next hop $gw resolved to the wrong MAC (k0 is $k0mac)"
+done
+expect "af_packet, gateway resolved by ARP, listener answered by ARP" 40 0
+got=$(ip -n "$ns" neigh show 203.0.113.10 dev k0)
+echo "k0's neighbour entry for the listener: $got"
+echo "$got" | grep -q "lladdr $k1mac" || fail "k0 did not learn the listener at $k1mac: $got"
+# Any datagram to the IPv6 source makes the kernel solicit it.
+for _ in $(seq 50); do
+	nsx /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"x", ("2001:db8:2::1", 9))'
+	got=$(ip -n "$ns" -6 neigh show 2001:db8:2::1 dev k0)
+	echo "$got" | grep -q "lladdr $k1mac" && break
+	sleep 0.1
+done
+echo "k0's neighbour entry for keysteer-dpdk's IPv6 source: $got"
+echo "$got" | grep -q "lladdr $k1mac" || fail "k0 did not learn 2001:db8:2::1 at $k1mac: $got"
 stop TERM
 echo "dpdk-net: all checks passed"

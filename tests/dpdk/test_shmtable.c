@@ -547,6 +547,19 @@ static void test_neighbours(void **state)
 	assert_int_equal(ks_shm_apply_sync(w, c, NULL), 0);
 	sh = ks_shm_shard(&v, ks_shm_view_gen(&v), 1);
 	assert_int_equal(sh->nh_valid, 1);
+	/* A gateway being resolved (no MAC yet): only the on-link shard resolves. */
+	memset(n->neigh[0].mac, 0, 6);
+	assert_int_equal(ks_shm_publish_neigh(w, n), 0);
+	for (__u32 i = 0; i < c->n_shards; i++) {
+		int onlink = c->shards[i].shard.vip.w[0] == n->neigh[1].ip.w[0];
+
+		assert_int_equal(ks_shm_shard(&v, ks_shm_view_gen(&v), i)->nh_valid, onlink);
+	}
+	/* Resolved: every shard again. */
+	memcpy(n->neigh[0].mac, gmac, 6);
+	assert_int_equal(ks_shm_publish_neigh(w, n), 0);
+	for (__u32 i = 0; i < c->n_shards; i++)
+		assert_int_equal(ks_shm_shard(&v, ks_shm_view_gen(&v), i)->nh_valid, 1);
 	/* No gateway, no source: unresolved. */
 	n->has_gw4 = 0;
 	assert_int_equal(ks_shm_publish_neigh(w, n), 0);
