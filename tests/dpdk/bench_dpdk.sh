@@ -13,17 +13,19 @@
 # 1M keys (tests/dpdk/gen_bench.c). One forwarding lcore everywhere
 # (-l 0-1: lcore 0 is the main lcore).
 #
-# The machine is shared: each tool runs ROUNDS times, interleaved with the
+# The machine is shared: each tool runs ROUNDS (5) times, interleaved with the
 # others (io, macswap, keysteer, io, ...); a run's rate is the median of its
 # per-second rates after two seconds of warm-up, and each tool's figure is
-# its best run, so a neighbour's burst of work does not decide a ratio.
+# its best run, so a neighbour's burst of work does not decide a ratio. The
+# ratios of each round (keysteer over the testpmd runs just before it) are
+# printed too, their minimum and median.
 #
 # Usage: bench_dpdk.sh BUILD [SECONDS]
 set -euo pipefail
 
 build=${1:-build}
 secs=${2:-${BENCH_DPDK_SECONDS:-8}}
-rounds=${BENCH_DPDK_ROUNDS:-3}
+rounds=${BENCH_DPDK_ROUNDS:-5}
 keys=${BENCH_DPDK_KEYS:-1048576}
 frames=${BENCH_DPDK_FRAMES:-262144}
 dir=$build/bench/dpdk
@@ -86,8 +88,16 @@ keysteer_rate() { # PCAP
 
 echo "bench-dpdk: $secs s per run, $rounds interleaved rounds, one forwarding lcore," \
 	"$keys keys, $frames frames"
-printf "%-9s %12s %12s %12s %10s %10s\n" traffic "testpmd-io" "testpmd-mac" keysteer \
-	"ks/macswap" "ks/io"
+# Ratios of one round (keysteer beside the testpmd runs just before it):
+# their minimum and median over the rounds, beside the ratio of the bests.
+ratio_stats() { # A[] B[] (space-separated lists of equal length)
+	paste <(tr ' ' '\n' <<<"$1") <(tr ' ' '\n' <<<"$2") |
+		awk '{ print $1 / $2 }' | sort -g |
+		awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.2f %.2f", v[1], m }'
+}
+printf "%-9s %12s %12s %12s %10s %10s %16s %16s\n" traffic "testpmd-io" "testpmd-mac" keysteer \
+	"ks/macswap" "ks/io" "ks/mac min,med" "ks/io min,med"
 for traffic in zipf uniform; do
 	pcap=$dir/$traffic.pcap
 	ios=() macs=() kss=()
@@ -100,7 +110,10 @@ for traffic in zipf uniform; do
 	io=$(printf '%s\n' "${ios[@]}" | best)
 	mac=$(printf '%s\n' "${macs[@]}" | best)
 	ks=$(printf '%s\n' "${kss[@]}" | best)
-	printf "%-9s %10s M %10s M %10s M %10s %10s\n" "$traffic" "$io" "$mac" "$ks" \
+	read -r mac_min mac_med <<<"$(ratio_stats "${kss[*]}" "${macs[*]}")"
+	read -r io_min io_med <<<"$(ratio_stats "${kss[*]}" "${ios[*]}")"
+	printf "%-9s %10s M %10s M %10s M %10s %10s %16s %16s\n" "$traffic" "$io" "$mac" "$ks" \
 		"$(awk -v a="$ks" -v b="$mac" 'BEGIN { printf "%.2f", a / b }')" \
-		"$(awk -v a="$ks" -v b="$io" 'BEGIN { printf "%.2f", a / b }')"
+		"$(awk -v a="$ks" -v b="$io" 'BEGIN { printf "%.2f", a / b }')" \
+		"$mac_min,$mac_med" "$io_min,$io_med"
 done
