@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "daemon/file_read.h"
+#include "daemon/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,19 +37,6 @@ bool ksd_file_id_same(const struct ksd_file_id *a, const struct ksd_file_id *b)
 /* Bytes read per read(2): small enough that the new bytes are still in cache to compare. */
 #define READ_CHUNK (256u << 10)
 
-/* Length of the common prefix of a and b, n bytes each. */
-static size_t common_prefix(const char *a, const char *b, size_t n)
-{
-	size_t i = 0;
-	while (n - i >= 4096 && memcmp(a + i, b + i, 4096) == 0)
-		i += 4096;
-	while (n - i >= 64 && memcmp(a + i, b + i, 64) == 0)
-		i += 64;
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
 /* Just past the last byte where a and b (n bytes each) differ; 0 when equal. */
 static size_t last_difference(const char *a, const char *b, size_t n)
 {
@@ -83,7 +71,7 @@ static void diff_chunk(struct diff_scan *ds, const char *data, size_t a, size_t 
 		return;
 	if (!ds->prefix_done) {
 		size_t lim = b < old->len ? b : old->len;
-		size_t k = a < lim ? common_prefix(data + a, old->data + a, lim - a) : 0;
+		size_t k = a < lim ? ksd_common_prefix(data + a, old->data + a, lim - a) : 0;
 		ds->prefix = a + k;
 		ds->prefix_done = a + k < b;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "daemon/incremental.h"
+#include "daemon/text.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -128,20 +129,6 @@ struct ksd_doc_index *ksd_index_new(struct ksd_text *text, struct ks_rules_layou
 
 /* ---- comparing a new text with the indexed one ---- */
 
-/* Length of the common prefix of a and b, n bytes each: memcmp by blocks, then bytes. */
-static size_t common_prefix(const char *a, const char *b, size_t n)
-{
-	size_t i = 0;
-
-	while (n - i >= 4096 && memcmp(a + i, b + i, 4096) == 0)
-		i += 4096;
-	while (n - i >= 64 && memcmp(a + i, b + i, 64) == 0)
-		i += 64;
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
 /* The route object whose span holds old position p (start <= p <= end), or -1. */
 static long route_at(const struct ks_rules_layout *lay, size_t p)
 {
@@ -234,7 +221,7 @@ static bool compare(const struct ksd_doc_index *idx, const char *n, size_t nlen,
 		/* The rest, aligned from the end, is known to be the same. */
 		if (olen - p == nlen - q && olen - p <= same_tail)
 			break;
-		k = common_prefix(o + p, n + q, room);
+		k = ksd_common_prefix(o + p, n + q, room);
 		size_t start, end;
 
 		p += k;

@@ -37,3 +37,16 @@ void ksd_text_unref(struct ksd_text *t)
 	if (t && atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
 		free(t);
 }
+
+size_t ksd_common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+
+	while (n - i >= 4096 && memcmp(a + i, b + i, 4096) == 0)
+		i += 4096;
+	while (n - i >= 64 && memcmp(a + i, b + i, 64) == 0)
+		i += 64;
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}

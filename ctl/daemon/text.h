@@ -36,4 +36,7 @@ struct ksd_text *ksd_text_ref(struct ksd_text *t);
 /* Drop a reference (NULL is fine); the last one frees the text. */
 void ksd_text_unref(struct ksd_text *t);
 
+/* Length of the common prefix of a and b, n bytes each: memcmp by blocks, then bytes. */
+size_t ksd_common_prefix(const char *a, const char *b, size_t n);
+
 #endif
