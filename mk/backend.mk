@@ -10,7 +10,7 @@ KS_BACKEND_SRCS := ctl/backend/maps.c ctl/backend/map_io.c ctl/backend/slots.c \
 	ctl/backend/recover.c ctl/backend/apply.c ctl/backend/counters.c \
 	ctl/backend/xdp_attach.c ctl/backend/loader.c ctl/backend/decap_loader.c \
 	ctl/backend/tc_attach.c ctl/backend/listener_table.c
-KS_BACKEND_LDLIBS := -lbpf -lelf -lz
+KS_BACKEND_LDLIBS := -lbpf -lelf -lz -lpthread
 # The glue between resolver and backend links with both.
 KS_NEXTHOP_SRCS := ctl/nexthop/resolver.c ctl/nexthop/rtnl_query.c ctl/backend/nh_glue.c
 KS_NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)

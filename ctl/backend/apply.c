@@ -55,8 +55,9 @@ int ks_backend_write_gen(struct ks_backend *b, __u32 gen, __u32 *calls)
 		}
 	}
 
-	err = ks_map_write(b->m.routes[gen], p->route_upsert_keys, sizeof(__u64),
-			   p->route_upsert_vals, sizeof(struct ks_route), p->n_route_upsert, calls);
+	err = ks_map_write_par(b->m.routes[gen], p->route_upsert_keys, sizeof(__u64),
+			       p->route_upsert_vals, sizeof(struct ks_route), p->n_route_upsert,
+			       b->write_threads, calls);
 	if (err) {
 		ks_backend_seterr(b, "writing routes of generation %u: %s", gen, strerror(-err));
 		return err;

@@ -61,6 +61,7 @@ int ks_backend_open(struct ks_backend **out, const struct ks_backend_opts *opts,
 	if (opts) {
 		b->nh_lookup = opts->nh_lookup;
 		b->nh_ctx = opts->nh_ctx;
+		b->write_threads = opts->write_threads;
 	}
 	err = ks_maps_open(&b->m, root, msg, msglen);
 	if (err) {

@@ -47,6 +47,7 @@ struct ks_backend_opts {
 	__u16 gue_port;		    /* host order; 0: KS_DEFAULT_GUE_PORT */
 	ks_backend_nh_fn nh_lookup; /* NULL: keep next hops known for the same VIP */
 	void *nh_ctx;
+	unsigned write_threads; /* threads writing large route upserts; 0 or 1: the caller's */
 };
 
 struct ks_apply_stats {

@@ -34,6 +34,7 @@ struct ks_backend {
 	__u16 gue_port;
 	ks_backend_nh_fn nh_lookup;
 	void *nh_ctx;
+	unsigned write_threads;
 
 	/* The applied rule set, as both generations hold it after a reclaim. */
 	__u32 active;

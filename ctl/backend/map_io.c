@@ -2,6 +2,8 @@
 #include "backend/map_io.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -30,6 +32,65 @@ int ks_map_write(int fd, const void *keys, size_t key_size, const void *vals, si
 		done += cnt;
 	}
 	return 0;
+}
+
+struct write_part {
+	int fd;
+	const void *keys, *vals;
+	size_t key_size, val_size;
+	__u32 n, calls;
+	int err;
+};
+
+static void *write_part(void *arg)
+{
+	struct write_part *w = arg;
+
+	w->err = ks_map_write(w->fd, w->keys, w->key_size, w->vals, w->val_size, w->n, &w->calls);
+	return NULL;
+}
+
+int ks_map_write_par(int fd, const void *keys, size_t key_size, const void *vals, size_t val_size,
+		     __u32 n, unsigned threads, __u32 *calls)
+{
+	struct write_part part[KS_PAR_WRITE_MAX];
+	pthread_t tid[KS_PAR_WRITE_MAX];
+	bool started[KS_PAR_WRITE_MAX] = {false};
+	int err = 0;
+
+	if (threads > KS_PAR_WRITE_MAX)
+		threads = KS_PAR_WRITE_MAX;
+	if (threads <= 1 || n < KS_PAR_WRITE_MIN)
+		return ks_map_write(fd, keys, key_size, vals, val_size, n, calls);
+	for (unsigned i = 0; i < threads; i++) {
+		__u32 first = (__u32)((__u64)n * i / threads);
+		__u32 end = (__u32)((__u64)n * (i + 1) / threads);
+
+		part[i] = (struct write_part){
+		    .fd = fd,
+		    .keys = (const char *)keys + (size_t)first * key_size,
+		    .vals = (const char *)vals + (size_t)first * val_size,
+		    .key_size = key_size,
+		    .val_size = val_size,
+		    .n = end - first,
+		};
+	}
+	/* Part 0 is the caller's; a part whose thread did not start is too. */
+	for (unsigned i = 1; i < threads; i++)
+		started[i] = pthread_create(&tid[i], NULL, write_part, &part[i]) == 0;
+	write_part(&part[0]);
+	for (unsigned i = 1; i < threads; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			write_part(&part[i]);
+	}
+	for (unsigned i = 0; i < threads; i++) {
+		*calls += part[i].calls;
+		if (part[i].err && !err)
+			err = part[i].err;
+	}
+	return err;
 }
 
 int ks_map_delete(int fd, const void *keys, size_t key_size, __u32 n, __u32 *calls)

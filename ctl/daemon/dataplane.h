@@ -71,9 +71,10 @@ struct ks_dp_config {
 	int n_ifaces;
 	const char *xdp_mode;
 	const char *pin_root;
-	const char *bpf_obj; /* the router's BPF object file */
-	uint32_t max_routes; /* both generations */
-	bool maps_only;	     /* create/adopt the pinned maps, load and attach nothing */
+	const char *bpf_obj;	/* the router's BPF object file */
+	uint32_t max_routes;	/* both generations */
+	unsigned write_threads; /* threads writing a large route table (ks_map_write_par) */
+	bool maps_only;		/* create/adopt the pinned maps, load and attach nothing */
 };
 
 /* The in-memory data plane (always available). */

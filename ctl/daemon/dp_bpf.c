@@ -259,6 +259,7 @@ struct ks_dataplane *ks_dp_bpf_open(const struct ks_dp_config *cfg, char *err, s
 	    .pin_root = cfg->pin_root,
 	    .nh_lookup = ks_nh_glue_lookup,
 	    .nh_ctx = p->glue,
+	    .write_threads = cfg->write_threads,
 	};
 	int rc = ks_backend_open(&p->b, &bo, msg, sizeof(msg));
 	if (rc < 0) {

@@ -100,6 +100,7 @@ int main(int argc, char **argv)
 {
 	struct ks_daemon d;
 	char err[1024] = "";
+	unsigned compile_threads;
 	int rc = 1;
 
 	/*
@@ -165,6 +166,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	compile_threads = d.opt.compile_threads ? (unsigned)d.opt.compile_threads : online_cpus();
 	if (d.opt.dpdk_table) {
 		d.dp =
 		    ks_dp_shm_open(d.opt.dpdk_table, (uint32_t)d.opt.max_routes, err, sizeof(err));
@@ -182,6 +184,7 @@ int main(int argc, char **argv)
 		    .bpf_obj = d.opt.bpf_obj,
 		    .max_routes = (uint32_t)d.opt.max_routes,
 		    .maps_only = d.opt.maps_only,
+		    .write_threads = compile_threads,
 		};
 		d.dp = ks_dp_bpf_open(&cfg, err, sizeof(err));
 	}
@@ -194,8 +197,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d.applier.incremental = !d.opt.full_compile;
-	d.applier.compile_threads =
-	    d.opt.compile_threads ? (unsigned)d.opt.compile_threads : online_cpus();
+	d.applier.compile_threads = compile_threads;
 	d.applier.on_attempt = on_attempt;
 	d.applier.hook_arg = &d;
 	if (d.applier.active_version)

@@ -60,7 +60,7 @@ static const struct opt_def opts[] = {
     {"no-dataplane", OPT_FLAG, OFF(no_dataplane), NULL, NULL,
      "follow the feed and compile, but load and touch no BPF state (dry run)"},
     {"compile-threads", OPT_INT, OFF(compile_threads), "0", "N",
-     "threads that parse and compile a whole rule set; 0: one per CPU"},
+     "threads that parse and compile a whole rule set and write its large tables; 0: one per CPU"},
     {"full-compile", OPT_FLAG, OFF(full_compile), NULL, NULL,
      "always compile whole rule sets (no incremental compile of changed routes)"},
     {"maps-only", OPT_FLAG, OFF(maps_only), NULL, NULL,

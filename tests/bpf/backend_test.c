@@ -59,6 +59,8 @@ static int open_prog(struct fixture *f)
 	return f->prog_fd < 0 ? -ENOENT : 0;
 }
 
+static unsigned write_threads; /* of the backend that setup_sized opens */
+
 static int setup_sized(void **state, __u32 capacity, __u32 slots, ks_backend_nh_fn nh, void *ctx)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -66,7 +68,8 @@ static int setup_sized(void **state, __u32 capacity, __u32 slots, ks_backend_nh_
 				    .obj_path = TEST_OBJ,
 				    .route_capacity = capacity,
 				    .stats_slots = slots};
-	struct ks_backend_opts bo = {.pin_root = ROOT, .nh_lookup = nh, .nh_ctx = ctx};
+	struct ks_backend_opts bo = {
+	    .pin_root = ROOT, .nh_lookup = nh, .nh_ctx = ctx, .write_threads = write_threads};
 	char msg[512] = "";
 
 	if (!f)
@@ -96,6 +99,12 @@ static int setup(void **state)
 	return setup_sized(state, CAPACITY, 0, NULL, NULL);
 }
 
+static int setup_two_writers(void **state)
+{
+	write_threads = 2;
+	return setup_sized(state, CAPACITY, 0, NULL, NULL);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -106,6 +115,7 @@ static int teardown(void **state)
 		ks_maps_close(&f->m);
 		free(f);
 	}
+	write_threads = 0;
 	ks_pin_purge(ROOT);
 	return 0;
 }
@@ -295,6 +305,42 @@ static void test_one_key_change_writes_one_route(void **state)
 	assert_int_equal(v.shard, 778 % 4);
 	assert_int_equal(ks_backend_reclaim(f->b, &rs), 0);
 	assert_int_equal(rs.map_calls, 2);
+	assert_gen_matches(f, 0, c2);
+	assert_gen_matches(f, 1, c2);
+	ks_test_compiled_free(c1);
+	ks_test_compiled_free(c2);
+}
+
+/*
+ * With two writer threads, a change of every route of a large table is
+ * written in two parts at once: both generations end up holding every route
+ * of the new set, as the data plane sees them.
+ */
+static void test_large_writes_on_two_threads(void **state)
+{
+	struct fixture *f = *state;
+	const __u32 n = 2 * KS_PAR_WRITE_MIN + 17;
+	struct ks_compiled *c1 = ks_test_compiled(1, n, 4), *c2 = ks_test_compiled_dup(c1);
+	struct ks_apply_stats st;
+	struct ks_reclaim_stats rs;
+	struct verdict v;
+
+	assert_int_equal(ks_backend_apply_sync(f->b, c1, &st), 0);
+	assert_int_equal(st.route_upserts, n);
+	c2->version = 2;
+	for (__u32 i = 0; i < n; i++)
+		ks_test_route_to(c2, i, (i + 1) % 4);
+	assert_int_equal(ks_backend_apply(f->b, c2, &st), 0);
+	assert_int_equal(st.route_upserts, n);
+	/* One batch call per part (two parts of under KS_BATCH_CHUNK), and the config. */
+	assert_int_equal(st.map_calls, 3);
+	assert_gen_matches(f, st.gen, c2);
+	for (__u32 i = 0; i < n; i += n / 7) {
+		v = run(f->prog_fd, ks_test_key_of(i));
+		assert_int_equal(v.version, 2);
+		assert_int_equal(v.shard, (i + 1) % 4);
+	}
+	assert_int_equal(ks_backend_reclaim(f->b, &rs), 0);
 	assert_gen_matches(f, 0, c2);
 	assert_gen_matches(f, 1, c2);
 	ks_test_compiled_free(c1);
@@ -970,6 +1016,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_apply_flips_then_reclaims, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_one_key_change_writes_one_route, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_writes_on_two_threads, setup_two_writers,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_counter_slots_stable_and_reused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_recovers_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_rule_sets_change_nothing, setup, teardown),
