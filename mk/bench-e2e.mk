@@ -9,12 +9,14 @@ $(BUILD)/lab/%.bpf.o: tests/lab/bench/%.bpf.c
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(BUILD)/lab/%.skel.h: $(BUILD)/lab/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/tests/lab/bench/lab_bench.o: $(BUILD)/lab/ks_gen.skel.h $(BUILD)/lab/ks_sink.skel.h
-$(BUILD)/obj/tests/lab/bench/lab_bench.o: CFLAGS_KS += -I$(BUILD)/lab
+$(BUILD)/obj/tests/lab/bench/lab_bench.o: $(BUILD)/lab/ks_gen.skel.h $(BUILD)/lab/ks_sink.skel.h \
+	$(BUILD)/lab/ks_transit.skel.h
+$(BUILD)/obj/tests/lab/bench/lab_bench.o: CFLAGS_KS += -I$(BUILD)/lab -Itests/lab/bench
 $(BUILD)/lab/ks-lab-bench: $(patsubst %.c,$(BUILD)/obj/%.o,tests/lab/bench/lab_bench.c ctl/client/ks_client.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KS) $^ -o $@ -lbpf -lelf -lz
-BINS += $(BUILD)/lab/ks-lab-bench $(BUILD)/lab/ks_gen.bpf.o $(BUILD)/lab/ks_sink.bpf.o
+BINS += $(BUILD)/lab/ks-lab-bench $(BUILD)/lab/ks_gen.bpf.o $(BUILD)/lab/ks_sink.bpf.o \
+	$(BUILD)/lab/ks_transit.bpf.o
 
 # (LAB_DEPS comes from mk/lab.mk, read later: expanded in the recipe.)
 bench-e2e: $(BUILD)/lab/ks-lab-bench

@@ -8,10 +8,12 @@
 #     Routers: keysteer (XDP, native) with GUE, keysteer with NAT, and the
 #     router's kernel forwarding with nftables DNAT doing the same steering
 #     (the key matched in the payload, 95/5 by a jhash of the flow). Each is
-#     run open loop (as fast as the pipeline takes frames) and, when that
-#     loses frames, paced lower until it does not: the figure is the highest
-#     rate delivered with zero loss. One core does everything (veth NAPI runs
-#     on the sending CPU), as in PLATFORM.md.
+#     run open loop (as fast as the pipeline takes frames), up to three
+#     times while it loses frames: the figure is the highest rate delivered
+#     with zero loss. One core does everything (veth NAPI runs on the sending
+#     CPU), as in PLATFORM.md. (Pacing the generator does not work: every
+#     BPF_PROG_TEST_RUN call costs 25-50 ms of set-up, so chunks small enough
+#     to pace cap it near 0.04 Mpps.)
 #  2. HTTP. wrk (1 thread; 50 connections for req/s, 4 for latency) against the shards' HTTP service
 #     directly (kernel forwarding through the router: the baseline), through
 #     keysteer (wrk in a cgroup tagged with `keysteer tag`; GUE, direct
@@ -48,13 +50,13 @@ xmit_errors() { inns c1 ethtool -S eth0 | awk '/tx_queue_0_xdp_xmit_errors/ { pr
 SMAC=$(mac_of c1 eth0)
 DMAC=$(mac_of rt c1)
 
-# gen_run RATE: one run of COUNT frames (RATE 0: open loop); prints "MPPS LOST".
+# gen_run: one open-loop run of COUNT frames; prints "MPPS LOST".
 gen_run() {
 	local s0 e0 s1 e1 out sent secs
 	s0=$(sinks) e0=$(xmit_errors)
 	out=$(inns c1 "$BENCH" gen --iface eth0 --smac "$SMAC" --dmac "$DMAC" --src 10.98.1.2 \
-		--dst "$LAB_LISTEN" --dport "$LAB_UDP" --key "$HOME_K" --flows 256 --count "$COUNT" \
-		--rate "$1") || lab_die "generator failed"
+		--dst "$LAB_LISTEN" --dport "$LAB_UDP" --key "$HOME_K" --flows 256 --count "$COUNT") ||
+		lab_die "generator failed"
 	sleep 0.3
 	s1=$(sinks) e1=$(xmit_errors)
 	sent=$(jq -r .sent <<<"$out") secs=$(jq -r .seconds <<<"$out")
@@ -63,17 +65,15 @@ gen_run() {
 		'BEGIN { printf "%.3f %d\n", d / t / 1e6, s - d + x }'
 }
 
-# packet_run NAME: one zero-loss figure: open loop, then paced down while it loses.
+# packet_run NAME: one zero-loss figure, from up to three open-loop tries.
+# Frames are lost when the router's or a shard's NAPI is pushed out to
+# ksoftirqd and the generator outruns it: the next try usually loses none.
 packet_run() {
-	local name=$1 mpps lost rate step
-	read -r mpps lost <<<"$(gen_run 0)"
-	note "  $name: open loop, $mpps Mpps delivered, $lost lost"
-	rate=$mpps
-	for step in 1 2 3 4 5 6; do
+	local name=$1 mpps lost try
+	for try in 1 2 3; do
+		read -r mpps lost <<<"$(gen_run)"
+		note "  $name: open loop (try $try), $mpps Mpps delivered, $lost lost"
 		[ "$lost" = 0 ] && break
-		rate=$(awk -v r="$rate" 'BEGIN { printf "%.3f", r * 0.85 }')
-		read -r mpps lost <<<"$(gen_run "$(awk -v r="$rate" 'BEGIN { print r * 1e6 }')")"
-		note "  $name: paced at $rate Mpps (step $step), $mpps Mpps delivered, $lost lost"
 	done
 	[ "$lost" = 0 ] && printf '%s\tmpps\t%s\n' "$name" "$mpps" >>"$RES"
 }
@@ -168,10 +168,24 @@ wrk_one() {
 # wrk_run NAME URL [CGROUP]: throughput with 50 connections (req/s), then
 # latency under light load, 4 connections (p50/p90/p99 in ms): with 50 the
 # percentiles measure queueing in the one-threaded server, not the path.
+#
+# During the latency run, ks-lab-bench transit times every request segment
+# from the client's veth (tc egress) to the shard's (tc ingress, after the
+# decapsulator): the router's share of the request's latency, by whichever
+# path it took, free of wrk's and the servers' scheduling. (Through HAProxy
+# the segments that reach the shards are HAProxy's own, so it counts none.)
 wrk_run() {
-	local name=$1 url=$2 cg=${3:-} out lat rps p50 p90 p99 errs
+	local name=$1 url=$2 cg=${3:-} out lat rps p50 p90 p99 errs tpid tr
 	out=$(wrk_one 50 "$url" "$cg")
+	"$BENCH" transit --seconds "$DUR" --client "/run/netns/$(ns c1):eth0" \
+		--shard "/run/netns/$(ns s1):eth0" --shard "/run/netns/$(ns s2):eth0" \
+		>"$LAB_DIR/transit.json" &
+	tpid=$!
+	sleep 0.2 # attached before wrk starts
 	lat=$(wrk_one 4 "$url" "$cg")
+	wait "$tpid" || lab_die "ks-lab-bench transit"
+	tr=$(cat "$LAB_DIR/transit.json")
+	note "  $name: client -> shard transit of request segments: $tr"
 	rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
 	p50=$(awk '$1 == "50%" { print $2 }' <<<"$lat" | to_ms)
 	p90=$(awk '$1 == "90%" { print $2 }' <<<"$lat" | to_ms)
@@ -184,6 +198,12 @@ wrk_run() {
 	fi
 	printf '%s\trps\t%s\n%s\tp50\t%s\n%s\tp90\t%s\n%s\tp99\t%s\n' "$name" "$rps" "$name" "$p50" \
 		"$name" "$p90" "$name" "$p99" >>"$RES"
+	if [ "$(jq .n <<<"$tr")" -gt 0 ]; then
+		jq -r --arg n "$name" '"\($n)\ttr_n\t\(.n)\n\($n)\ttr_p50\t\(.p50_ns)\n\($n)\ttr_p99\t\(.p99_ns)\n\($n)\ttr_p999\t\(.p999_ns)"' \
+			<<<"$tr" >>"$RES"
+	elif [ -z "$cg" ] && [[ $url != *8080* ]]; then
+		lab_die "transit: no request segment of $name seen"
+	fi
 }
 for r in $(seq "$RUNS"); do
 	wrk_run "direct (kernel forwarding)" "http://10.99.1.10/"
@@ -196,7 +216,7 @@ done
 # ever lowers a rate or raises a latency. Every run is kept beside it.
 jq -Rn '[inputs | split("\t") | {name: .[0], metric: .[1], v: (.[2] | tonumber)}]
 	| group_by(.name + .metric) | map({name: .[0].name, metric: .[0].metric,
-		v: ((map(.v) | sort) as $s | if (.[0].metric | test("^p")) then $s[0] else $s[-1] end),
+		v: ((map(.v) | sort) as $s | if (.[0].metric | test("^(p|tr_p)")) then $s[0] else $s[-1] end),
 		runs: [.[].v]})' "$RES" >"$OUT/results.json"
 val() { jq -r --arg n "$1" --arg m "$2" '.[] | select(.name == $n and .metric == $m) | .v' "$OUT/results.json"; }
 K=$(val "keysteer XDP, GUE" mpps) KN=$(val "keysteer XDP, NAT" mpps) N=$(val "kernel + nftables DNAT" mpps)
@@ -218,6 +238,20 @@ K=$(val "keysteer XDP, GUE" mpps) KN=$(val "keysteer XDP, NAT" mpps) N=$(val "ke
 			"$(awk -v a="$(val "$n" p50)" -v b="$(val "direct (kernel forwarding)" p50)" 'BEGIN { print a - b }')" \
 			"$(awk -v a="$(val "$n" p99)" -v b="$(val "direct (kernel forwarding)" p99)" 'BEGIN { print a - b }')"
 	done
+	echo
+	echo "one-way transit of request segments, client veth -> shard veth (tc, 50 ns buckets,"
+	echo "upper edges), during the latency runs; best of $RUNS runs"
+	printf '  %-28s %9s %9s %9s %9s\n' "path" "segments" "p50 us" "p99 us" "p99.9 us"
+	for n in "direct (kernel forwarding)" "keysteer (XDP, GUE, DSR)"; do
+		printf '  %-28s %9.0f %9.2f %9.2f %9.2f\n' "$n" "$(val "$n" tr_n)" \
+			"$(awk -v a="$(val "$n" tr_p50)" 'BEGIN { print a / 1000 }')" \
+			"$(awk -v a="$(val "$n" tr_p99)" 'BEGIN { print a / 1000 }')" \
+			"$(awk -v a="$(val "$n" tr_p999)" 'BEGIN { print a / 1000 }')"
+	done
+	KADD=$(awk -v a="$(val "keysteer (XDP, GUE, DSR)" tr_p99)" -v b="$(val "direct (kernel forwarding)" tr_p99)" 'BEGIN { print (a - b) / 1000 }')
+	HADD=$(awk -v a="$(val "HAProxy (HTTP header)" p99)" -v b="$(val "direct (kernel forwarding)" p99)" 'BEGIN { print (a - b) * 1000 }')
+	echo "added p99: keysteer $KADD us (transit, against the kernel's forwarding),"
+	echo "           HAProxy $HADD us (wrk, against the direct path)"
 } | tee "$OUT/results.txt"
 
 # The plot: packet rates, and HTTP latency percentiles.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ks-lab-bench: the two ends of `make bench-e2e` (tests/lab/bench/bench_e2e.sh).
+ * ks-lab-bench: the two ends of `make bench-e2e`, and its stopwatch (tests/lab/bench/bench_e2e.sh).
  *
  *   ks-lab-bench gen --iface IF --smac MAC --dmac MAC --src IP --dst IP --dport N
  *                    --key KEY [--entity N] [--flows N] [--count N] [--batch N]
@@ -10,10 +10,18 @@
  *   ks-lab-bench sink attach --iface IF --pin DIR    count-and-drop UDP (ks_sink.bpf.c)
  *   ks-lab-bench sink read --pin DIR                 frames counted so far
  *   ks-lab-bench sink detach --iface IF
+ *   ks-lab-bench transit --seconds S --client NETNS:IF --shard NETNS:IF [--shard ...]
+ *     one-way time of TCP data segments from the client's interface (tc
+ *     egress) to a shard's (tc ingress) for S seconds (ks_transit.bpf.c);
+ *     NETNS is a network namespace's file (/run/netns/NAME). Prints
+ *     {"n", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"}, each the
+ *     upper edge of its 50 ns bucket.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -29,6 +37,8 @@
 #include "client/ks_client.h"
 #include "ks_gen.skel.h"
 #include "ks_sink.skel.h"
+#include "ks_transit.skel.h"
+#include "transit.h"
 
 #define FRAME_LEN 106
 
@@ -96,24 +106,16 @@ static double now_s(void)
 static int gen(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"iface", required_argument, NULL, 'i'},
-	    {"smac", required_argument, NULL, 's'},
-	    {"dmac", required_argument, NULL, 'd'},
-	    {"src", required_argument, NULL, 'S'},
-	    {"dst", required_argument, NULL, 'D'},
-	    {"dport", required_argument, NULL, 'p'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"entity", required_argument, NULL, 'e'},
-	    {"flows", required_argument, NULL, 'f'},
-	    {"count", required_argument, NULL, 'n'},
-	    {"batch", required_argument, NULL, 'b'},
-	    {"rate", required_argument, NULL, 'r'},
-	    {NULL, 0, NULL, 0},
+	    {"iface", required_argument, NULL, 'i'}, {"smac", required_argument, NULL, 's'},
+	    {"dmac", required_argument, NULL, 'd'},  {"src", required_argument, NULL, 'S'},
+	    {"dst", required_argument, NULL, 'D'},   {"dport", required_argument, NULL, 'p'},
+	    {"key", required_argument, NULL, 'k'},   {"entity", required_argument, NULL, 'e'},
+	    {"flows", required_argument, NULL, 'f'}, {"count", required_argument, NULL, 'n'},
+	    {"batch", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
 	};
 	uint8_t smac[6] = {0}, dmac[6] = {0}, frame[FRAME_LEN];
 	struct in_addr src = {0}, dst = {0};
 	unsigned long dport = 0, entity = 0, flows = 256, count = 1000000, batch = 64;
-	double rate = 0;
 	const char *iface = NULL, *key_text = NULL;
 	struct xdp_md ctx_in = {.data_end = FRAME_LEN};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = FRAME_LEN,
@@ -164,15 +166,12 @@ static int gen(int argc, char **argv)
 		case 'b':
 			batch = strtoul(optarg, NULL, 0);
 			break;
-		case 'r':
-			rate = strtod(optarg, NULL);
-			break;
 		default:
 			return 2;
 		}
 	}
-	if (!iface || !key_text || !dport || !flows || !count || count > UINT32_MAX || rate < 0 ||
-	    batch == 0 || batch > 256) {
+	if (!iface || !key_text || !dport || !flows || !count || count > UINT32_MAX || batch == 0 ||
+	    batch > 256) {
 		fprintf(stderr,
 			"ks-lab-bench gen: --iface, --key, --dport and sane numbers needed\n");
 		return 2;
@@ -198,25 +197,9 @@ static int gen(int argc, char **argv)
 	}
 	o.batch_size = (uint32_t)batch;
 	t0 = now_s();
-	if (rate <= 0) {
-		/* Open loop: as fast as the pipeline behind the interface takes them. */
-		o.repeat = (uint32_t)count;
-		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ks_gen), &o);
-	} else {
-		/* Paced: chunks of 1024 frames, each sent when its time has come. */
-		err = 0;
-		for (unsigned long done = 0; !err && done < count;) {
-			unsigned long n = count - done < 1024 ? count - done : 1024;
-			double due = t0 + (double)done / rate, t;
-
-			while ((t = now_s()) < due)
-				if (due - t > 0.0002)
-					usleep((useconds_t)((due - t) * 1e6 / 2));
-			o.repeat = (uint32_t)n;
-			err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ks_gen), &o);
-			done += n;
-		}
-	}
+	/* Open loop: as fast as the pipeline behind the interface takes them. */
+	o.repeat = (uint32_t)count;
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ks_gen), &o);
 	t1 = now_s();
 	if (err) {
 		fprintf(stderr, "ks-lab-bench gen: test run: %s\n", strerror(errno));
@@ -293,12 +276,200 @@ static int sink(int argc, char **argv)
 	return 2;
 }
 
+/* Percentile q of a histogram of n samples: the upper edge of its bucket. */
+static unsigned long long hist_pct(const uint64_t *h, uint64_t n, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)n), seen = 0;
+
+	if (want >= n)
+		want = n - 1;
+	for (unsigned b = 0; b < TRANSIT_BUCKETS; b++) {
+		seen += h[b];
+		if (seen > want)
+			return (unsigned long long)(b + 1) * TRANSIT_STEP_NS;
+	}
+	return (unsigned long long)TRANSIT_BUCKETS * TRANSIT_STEP_NS;
+}
+
+/* One tc attachment of the transit programs, in its namespace. */
+struct transit_point {
+	const char *spec; /* NETNS:IF */
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	bool made_hook, attached;
+};
+
+/* Enter the namespace of spec ("NETNS:IF"); the interface's index, or 0. */
+static int enter_point(const char *spec)
+{
+	char path[256];
+	const char *colon = strrchr(spec, ':');
+	int fd, ifindex;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(path))
+		return 0;
+	memcpy(path, spec, (size_t)(colon - spec));
+	path[colon - spec] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (setns(fd, CLONE_NEWNET)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	ifindex = (int)if_nametoindex(colon + 1);
+	return ifindex;
+}
+
+static int transit_attach(struct transit_point *p, int prog_fd, enum bpf_tc_attach_point where,
+			  int home)
+{
+	int ifindex = enter_point(p->spec), err;
+
+	if (!ifindex) {
+		fprintf(stderr, "ks-lab-bench transit: no interface %s\n", p->spec);
+		setns(home, CLONE_NEWNET);
+		return -1;
+	}
+	p->hook =
+	    (struct bpf_tc_hook){.sz = sizeof(p->hook), .ifindex = ifindex, .attach_point = where};
+	p->opts = (struct bpf_tc_opts){.sz = sizeof(p->opts), .prog_fd = prog_fd};
+	err = bpf_tc_hook_create(&p->hook);
+	p->made_hook = err == 0;
+	if (err && err != -EEXIST) {
+		fprintf(stderr, "ks-lab-bench transit: clsact on %s: %s\n", p->spec,
+			strerror(-err));
+		setns(home, CLONE_NEWNET);
+		return -1;
+	}
+	err = bpf_tc_attach(&p->hook, &p->opts);
+	p->attached = err == 0;
+	if (err)
+		fprintf(stderr, "ks-lab-bench transit: attach on %s: %s\n", p->spec,
+			strerror(-err));
+	setns(home, CLONE_NEWNET);
+	return err ? -1 : 0;
+}
+
+static void transit_detach(struct transit_point *p, int home)
+{
+	if (!p->attached && !p->made_hook)
+		return;
+	if (enter_point(p->spec)) {
+		if (p->attached) {
+			p->opts.prog_fd = 0;
+			p->opts.prog_id = 0;
+			p->opts.flags = 0;
+			bpf_tc_detach(&p->hook, &p->opts);
+		}
+		if (p->made_hook) {
+			p->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&p->hook);
+		}
+	}
+	p->attached = p->made_hook = false;
+	setns(home, CLONE_NEWNET);
+}
+
+static int transit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"seconds", required_argument, NULL, 's'},
+	    {"client", required_argument, NULL, 'c'},
+	    {"shard", required_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
+	};
+	enum { MAX_POINTS = 9 };
+	struct transit_point pt[MAX_POINTS];
+	struct ks_transit_bpf *skel = NULL;
+	const char *client = NULL;
+	double seconds = 0;
+	uint64_t *h = NULL, *v = NULL, n = 0;
+	int c, np = 0, home = -1, ret = 1, ncpu = libbpf_num_possible_cpus();
+	unsigned last = 0;
+
+	memset(pt, 0, sizeof(pt));
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			seconds = atof(optarg);
+		else if (c == 'c')
+			client = optarg;
+		else if (c == 'S' && np < MAX_POINTS - 1)
+			pt[1 + np++].spec = optarg;
+		else
+			return 2;
+	}
+	if (!client || !np || seconds <= 0 || ncpu <= 0) {
+		fprintf(stderr, "usage: ks-lab-bench transit --seconds S --client NETNS:IF "
+				"--shard NETNS:IF [--shard ...]\n");
+		return 2;
+	}
+	pt[0].spec = client;
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	skel = ks_transit_bpf__open_and_load();
+	if (home < 0 || !skel) {
+		fprintf(stderr, "ks-lab-bench transit: cannot load ks_transit.bpf.o\n");
+		goto out;
+	}
+	if (transit_attach(&pt[0], bpf_program__fd(skel->progs.transit_stamp), BPF_TC_EGRESS, home))
+		goto out;
+	for (int i = 1; i <= np; i++)
+		if (transit_attach(&pt[i], bpf_program__fd(skel->progs.transit_arrive),
+				   BPF_TC_INGRESS, home))
+			goto out;
+	{
+		struct timespec ts = {.tv_sec = (time_t)seconds,
+				      .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+		nanosleep(&ts, NULL);
+	}
+	for (int i = 0; i <= np; i++)
+		transit_detach(&pt[i], home);
+	h = calloc(TRANSIT_BUCKETS, sizeof(*h));
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!h || !v)
+		goto out;
+	for (__u32 b = 0; b < TRANSIT_BUCKETS; b++) {
+		if (bpf_map__lookup_elem(skel->maps.hist, &b, sizeof(b), v,
+					 (size_t)ncpu * sizeof(*v), 0)) {
+			fprintf(stderr, "ks-lab-bench transit: reading the histogram: %s\n",
+				strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < ncpu; i++)
+			h[b] += v[i];
+		n += h[b];
+		if (h[b])
+			last = b;
+	}
+	printf("{\"n\":%llu", (unsigned long long)n);
+	if (n)
+		printf(",\"p50_ns\":%llu,\"p90_ns\":%llu,\"p99_ns\":%llu,\"p999_ns\":%llu,"
+		       "\"max_ns\":%llu",
+		       hist_pct(h, n, 0.5), hist_pct(h, n, 0.9), hist_pct(h, n, 0.99),
+		       hist_pct(h, n, 0.999), (unsigned long long)(last + 1) * TRANSIT_STEP_NS);
+	printf("}\n");
+	ret = 0;
+out:
+	for (int i = 0; i <= np; i++)
+		transit_detach(&pt[i], home);
+	free(h);
+	free(v);
+	ks_transit_bpf__destroy(skel);
+	if (home >= 0)
+		close(home);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "gen") == 0)
 		return gen(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "sink") == 0)
 		return sink(argc, argv);
-	fprintf(stderr, "usage: ks-lab-bench gen|sink ...\n");
+	if (argc > 1 && strcmp(argv[1], "transit") == 0)
+		return transit(argc, argv);
+	fprintf(stderr, "usage: ks-lab-bench gen|sink|transit ...\n");
 	return 2;
 }
