@@ -125,9 +125,11 @@ struct ks_dp_app {
 	unsigned dyn[KS_DP_MAX_DYN];
 	uint8_t dyn_known[KS_DP_MAX_DYN];
 	uint8_t dyn_mac[KS_DP_MAX_DYN][6];
-	struct rte_ring *learned; /* workers -> control lcore: what they saw */
-	struct rte_ring *ctl_tx;  /* control lcore -> worker 0: frames to send */
-	uint64_t neigh_sent;	  /* timer cycles of the last round of requests */
+	uint64_t dyn_seen[KS_DP_MAX_DYN];  /* timer cycles: last word from the next hop */
+	uint8_t dyn_probes[KS_DP_MAX_DYN]; /* probes unanswered since; workers read it */
+	struct rte_ring *learned;	   /* workers -> control lcore: what they saw */
+	struct rte_ring *ctl_tx;	   /* control lcore -> worker 0: frames to send */
+	uint64_t neigh_sent;		   /* timer cycles of the last round of requests */
 
 	volatile int quit;
 	uint64_t stop_after; /* tests: quit after this many frames received (0: never) */

@@ -24,6 +24,7 @@
 #define ND_WITH_LLA    (ND_LEN + 8)
 #define ARP_FRAME_LEN  60 /* padded to the Ethernet minimum */
 #define RESOLVE_PERIOD 1  /* seconds between requests for an unresolved next hop */
+#define PROBES_MAX     3  /* unanswered probes of a resolved next hop before it is unresolved */
 
 /* What a worker learned: ip is at mac on port. */
 struct learned {
@@ -70,8 +71,12 @@ static void learn(struct ks_dp_lcore *lc, uint8_t family, const void *ip, const 
 	e = dynamic_find(app, family, ip, &idx);
 	if (!e || e->port != port || rte_is_zero_ether_addr((const struct rte_ether_addr *)mac))
 		return;
-	/* Nothing new: no message (a neighbour's every ARP request would be one). */
-	if (app->dyn_known[idx] && !memcmp(app->dyn_mac[idx], mac, 6))
+	/*
+	 * Nothing new: no message (a neighbour's every ARP request would be
+	 * one), unless the control lcore is probing it and waits for a word.
+	 */
+	if (app->dyn_known[idx] && !memcmp(app->dyn_mac[idx], mac, 6) &&
+	    !__atomic_load_n(&app->dyn_probes[idx], __ATOMIC_RELAXED))
 		return;
 	memset(&l, 0, sizeof(l));
 	memcpy(&l.ip, &e->ip, sizeof(l.ip));
@@ -297,6 +302,33 @@ static void republish(struct ks_dp_app *app)
 	ks_shm_close_writer(w);
 }
 
+/*
+ * Is resolved next hop i due a probe: silent for --neigh-refresh seconds
+ * (then probed once a second, with the requests that resolve)?
+ */
+static int probe_due(const struct ks_dp_app *app, unsigned i, uint64_t now, uint64_t hz)
+{
+	return app->opt.neigh_refresh && now - app->dyn_seen[i] >= app->opt.neigh_refresh * hz;
+}
+
+/*
+ * Resolved next hop i did not answer PROBES_MAX probes: unresolved again, so
+ * that frames for it are counted (no next hop) instead of sent to a MAC that
+ * may be gone; the requests go on until it answers.
+ */
+static void forget(struct ks_dp_app *app, unsigned i, struct ks_shm_neigh_ent *e)
+{
+	char ip[64];
+
+	memset(e->mac, 0, 6);
+	memset(app->dyn_mac[i], 0, 6);
+	app->dyn_known[i] = 0;
+	__atomic_store_n(&app->dyn_probes[i], 0, __ATOMIC_RELAXED);
+	inet_ntop(e->family == KS_AF_INET ? AF_INET : AF_INET6, &e->ip, ip, sizeof(ip));
+	printf("keysteer-dpdk: next hop %s did not answer %d probes: unresolved\n", ip, PROBES_MAX);
+	fflush(stdout);
+}
+
 void ks_dp_neigh_control(struct ks_dp_app *app, uint64_t now, uint64_t hz)
 {
 	struct ks_shm_neigh *n = &app->opt.neigh;
@@ -311,8 +343,12 @@ void ks_dp_neigh_control(struct ks_dp_app *app, uint64_t now, uint64_t hz)
 		    (struct ks_shm_neigh_ent *)dynamic_find(app, l.family, &l.ip, &idx);
 		char ip[64];
 
-		if (!e || (app->dyn_known[idx] && !memcmp(app->dyn_mac[idx], l.mac, 6)))
+		if (!e)
 			continue;
+		app->dyn_seen[idx] = now;
+		__atomic_store_n(&app->dyn_probes[idx], 0, __ATOMIC_RELAXED);
+		if (app->dyn_known[idx] && !memcmp(app->dyn_mac[idx], l.mac, 6))
+			continue; /* confirmed, unchanged */
 		memcpy(e->mac, l.mac, 6);
 		memcpy(app->dyn_mac[idx], l.mac, 6);
 		app->dyn_known[idx] = 1;
@@ -322,20 +358,28 @@ void ks_dp_neigh_control(struct ks_dp_app *app, uint64_t now, uint64_t hz)
 		       ip, l.mac[0], l.mac[1], l.mac[2], l.mac[3], l.mac[4], l.mac[5], l.port);
 		fflush(stdout);
 	}
+	if (now - app->neigh_sent >= RESOLVE_PERIOD * hz) {
+		app->neigh_sent = now;
+		for (unsigned i = 0; i < app->n_dyn; i++) {
+			struct ks_shm_neigh_ent *e = &n->neigh[app->dyn[i]];
+			struct rte_mbuf *m;
+
+			if (app->dyn_known[i] && !probe_due(app, i, now, hz))
+				continue;
+			if (app->dyn_known[i] && app->dyn_probes[i] >= PROBES_MAX) {
+				forget(app, i, e);
+				changed = 1;
+			}
+			if (app->dyn_known[i])
+				__atomic_store_n(&app->dyn_probes[i], app->dyn_probes[i] + 1,
+						 __ATOMIC_RELAXED);
+			m = request(app, e);
+			if (m && rte_ring_sp_enqueue(app->ctl_tx, m))
+				rte_pktmbuf_free(m);
+		}
+	}
 	if (changed)
 		republish(app);
-	if (now - app->neigh_sent < RESOLVE_PERIOD * hz)
-		return;
-	app->neigh_sent = now;
-	for (unsigned i = 0; i < app->n_dyn; i++) {
-		struct rte_mbuf *m;
-
-		if (app->dyn_known[i])
-			continue;
-		m = request(app, &n->neigh[app->dyn[i]]);
-		if (m && rte_ring_sp_enqueue(app->ctl_tx, m))
-			rte_pktmbuf_free(m);
-	}
 }
 
 int ks_dp_neigh_setup(struct ks_dp_app *app, char *err, size_t errlen)

@@ -11,7 +11,12 @@
  *     request or a solicitation every second until a reply names the MAC,
  *     then publishes it into the table's neighbour section (shards' next-hop
  *     blocks are rewritten) and keeps it current from what the neighbour
- *     sends later (replies, requests, advertisements).
+ *     sends later (replies, requests, advertisements);
+ *   - refreshed: a resolved next hop silent for --neigh-refresh seconds (30)
+ *     is probed once a second with the same requests; a reply confirms it
+ *     (or brings its new MAC), and after three unanswered probes it is
+ *     unresolved again (published without a MAC: its frames are counted as
+ *     having no next hop) and asked for like a new one.
  *
  * Workers look at a frame here only when the decision passed it (ARP and ND
  * are never steered), so the fast path does not pay for it. What a worker
@@ -38,7 +43,8 @@ int ks_dp_neigh_frame(struct ks_dp_lcore *lc, uint16_t in_port, struct rte_mbuf 
 
 /*
  * The control lcore, every few milliseconds: apply what workers learned
- * (publishing changes), send requests for unresolved next hops once a second.
+ * (publishing changes), send requests for unresolved next hops and probes
+ * for silent ones once a second.
  */
 void ks_dp_neigh_control(struct ks_dp_app *app, uint64_t now, uint64_t hz);
 

@@ -57,6 +57,7 @@ U_OPT(opt_nat, nat_entries, 1u << 26)
 U_OPT(opt_stop_after, stop_after, UINT64_MAX)
 U_OPT(opt_stats_interval, stats_interval, 86400)
 U_OPT(opt_duration, duration, 86400 * 365)
+U_OPT(opt_neigh_refresh, neigh_refresh, 86400)
 
 static int opt_table(struct ks_dp_options *o, const char *arg)
 {
@@ -268,6 +269,10 @@ static const struct opt opts[] = {
      "neither answer ARP/neighbour solicitations nor resolve next hops (every --neigh needs "
      "a MAC)",
      opt_no_arp},
+    {"neigh-refresh", "SECONDS", "30",
+     "a next hop resolved by ARP/ND and silent this long is probed; three probes unanswered "
+     "and it is unresolved again (0: never)",
+     opt_neigh_refresh},
     {"exception-port", "PORT", "none",
      "where passed frames go (a tap/virtio-user port to the kernel); none: dropped, counted",
      opt_exception},
@@ -332,6 +337,7 @@ int ks_dp_options_parse(struct ks_dp_options *o, int argc, char **argv)
 	o->flows = 65536;
 	o->nat_entries = 65536;
 	o->gw_port[0] = o->gw_port[1] = -1;
+	o->neigh_refresh = 30;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		lo[i].name = opts[i].name;
 		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;

@@ -28,8 +28,9 @@ struct ks_dp_options {
 	unsigned stats_interval;
 	unsigned duration; /* seconds, then exit (0: until a signal) */
 	bool no_rss;
-	bool no_arp;	/* no ARP/ND control path */
-	int gw_port[2]; /* --gw IP@PORT, IPv4 and IPv6; -1: no port given */
+	bool no_arp;		/* no ARP/ND control path */
+	unsigned neigh_refresh; /* seconds a resolved next hop goes unconfirmed before a probe */
+	int gw_port[2];		/* --gw IP@PORT, IPv4 and IPv6; -1: no port given */
 	bool quiet;
 	/* Next hops, published into the table's neighbour section. */
 	struct ks_shm_neigh neigh;

@@ -15,7 +15,8 @@
 #   - ARP/ND: next hops given without a MAC are resolved by keysteer-dpdk
 #     itself (the kernel on k0 answers its ARP request and solicitation), and
 #     it answers the kernel's ARP request for the listener address and its
-#     solicitation for keysteer-dpdk's IPv6 source address
+#     solicitation for keysteer-dpdk's IPv6 source address; a next hop that
+#     falls silent is probed: a new MAC is learned, no answer unresolves it
 # Usage: test_dpdk_net.sh BUILD
 set -euo pipefail
 
@@ -227,7 +228,8 @@ stop TERM
 #    kernel's solicitation for keysteer-dpdk's IPv6 source.
 ip -n "$ns" addr add 2001:db8:2::254/64 dev k0 nodad
 ip -n "$ns" neigh del 203.0.113.10 dev k0
-nexthops=(--src 192.0.2.1 --src 2001:db8:2::1 --gw 192.0.2.254@0 --gw 2001:db8:2::254@0)
+nexthops=(--src 192.0.2.1 --src 2001:db8:2::1 --gw 192.0.2.254@0 --gw 2001:db8:2::254@0
+	--neigh-refresh 1)
 start 5 net_af_packet0,iface=k1
 for gw in 192.0.2.254 2001:db8:2::254; do
 	for _ in $(seq 100); do
@@ -251,5 +253,32 @@ for _ in $(seq 50); do
 done
 echo "k0's neighbour entry for keysteer-dpdk's IPv6 source: $got"
 echo "$got" | grep -q "lladdr $k1mac" || fail "k0 did not learn 2001:db8:2::1 at $k1mac: $got"
+
+# 7. Refresh (--neigh-refresh 1). k0 changes its MAC without a word: the
+#    probes of the silent next hops bring the new one. Then k0 gives up the
+#    IPv4 gateway address: three probes go unanswered, and the gateway is
+#    unresolved again.
+newmac=02:00:5e:00:0b:0c
+ip -n "$ns" link set dev k0 address "$newmac"
+for gw in 192.0.2.254 2001:db8:2::254; do
+	for _ in $(seq 100); do
+		grep -q "next hop $gw is $newmac on port 0" "$dir/ks5.log" && break
+		sleep 0.1
+	done
+	grep -q "next hop $gw is $newmac on port 0" "$dir/ks5.log" ||
+		fail "next hop $gw: k0's new MAC $newmac not learned"
+done
+expect "af_packet, after k0's MAC changed" 40 0
+gone="next hop 192.0.2.254 did not answer 3 probes: unresolved"
+grep -q "$gone" "$dir/ks5.log" && fail "192.0.2.254 unresolved while it answered"
+ip -n "$ns" addr del 192.0.2.254/24 dev k0
+for _ in $(seq 150); do
+	grep -q "$gone" "$dir/ks5.log" && break
+	sleep 0.1
+done
+grep -q "$gone" "$dir/ks5.log" || fail "192.0.2.254 still resolved after it stopped answering"
+grep -q "next hop 2001:db8:2::254 did not answer" "$dir/ks5.log" &&
+	fail "2001:db8:2::254 unresolved while it answered"
+echo "refresh: new MAC learned for both gateways; the silent one unresolved"
 stop TERM
 echo "dpdk-net: all checks passed"
