@@ -125,7 +125,7 @@ struct ks_dp_app {
 	unsigned dyn[KS_DP_MAX_DYN];
 	uint8_t dyn_known[KS_DP_MAX_DYN];
 	uint8_t dyn_mac[KS_DP_MAX_DYN][6];
-	uint64_t dyn_seen[KS_DP_MAX_DYN];  /* timer cycles: last word from the next hop */
+	uint64_t dyn_seen[KS_DP_MAX_DYN];  /* timer cycles: learned or last confirmed */
 	uint8_t dyn_probes[KS_DP_MAX_DYN]; /* probes unanswered since; workers read it */
 	struct rte_ring *learned;	   /* workers -> control lcore: what they saw */
 	struct rte_ring *ctl_tx;	   /* control lcore -> worker 0: frames to send */

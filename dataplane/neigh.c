@@ -303,8 +303,10 @@ static void republish(struct ks_dp_app *app)
 }
 
 /*
- * Is resolved next hop i due a probe: silent for --neigh-refresh seconds
- * (then probed once a second, with the requests that resolve)?
+ * Is resolved next hop i due a probe: not confirmed for --neigh-refresh
+ * seconds (then probed once a second, with the requests that resolve)? Only
+ * an answer while a probe is out confirms (workers stay quiet otherwise), so
+ * every resolved next hop is re-confirmed that often, busy or not.
  */
 static int probe_due(const struct ks_dp_app *app, unsigned i, uint64_t now, uint64_t hz)
 {

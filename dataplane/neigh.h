@@ -12,8 +12,10 @@
  *     then publishes it into the table's neighbour section (shards' next-hop
  *     blocks are rewritten) and keeps it current from what the neighbour
  *     sends later (replies, requests, advertisements);
- *   - refreshed: a resolved next hop silent for --neigh-refresh seconds (30)
- *     is probed once a second with the same requests; a reply confirms it
+ *   - refreshed: --neigh-refresh seconds (30) after it was resolved or last
+ *     confirmed, a next hop is probed once a second with the same requests
+ *     (frames it sends on its own between probes do not count); a reply
+ *     confirms it
  *     (or brings its new MAC), and after three unanswered probes it is
  *     unresolved again (published without a MAC: its frames are counted as
  *     having no next hop) and asked for like a new one.
@@ -44,7 +46,7 @@ int ks_dp_neigh_frame(struct ks_dp_lcore *lc, uint16_t in_port, struct rte_mbuf 
 /*
  * The control lcore, every few milliseconds: apply what workers learned
  * (publishing changes), send requests for unresolved next hops and probes
- * for silent ones once a second.
+ * for unconfirmed ones once a second.
  */
 void ks_dp_neigh_control(struct ks_dp_app *app, uint64_t now, uint64_t hz);
 

@@ -270,8 +270,8 @@ static const struct opt opts[] = {
      "a MAC)",
      opt_no_arp},
     {"neigh-refresh", "SECONDS", "30",
-     "a next hop resolved by ARP/ND and silent this long is probed; three probes unanswered "
-     "and it is unresolved again (0: never)",
+     "a next hop resolved by ARP/ND is probed this long after it was last confirmed; three "
+     "probes unanswered and it is unresolved again (0: never)",
      opt_neigh_refresh},
     {"exception-port", "PORT", "none",
      "where passed frames go (a tap/virtio-user port to the kernel); none: dropped, counted",

@@ -319,7 +319,8 @@ static void test_one_key_change_writes_one_route(void **state)
 static void test_large_writes_on_two_threads(void **state)
 {
 	struct fixture *f = *state;
-	const __u32 n = 2 * KS_PAR_WRITE_MIN + 17;
+	/* One batch call on one thread, one per part on two: the count tells. */
+	const __u32 n = KS_BATCH_CHUNK;
 	struct ks_compiled *c1 = ks_test_compiled(1, n, 4), *c2 = ks_test_compiled_dup(c1);
 	struct ks_apply_stats st;
 	struct ks_reclaim_stats rs;
@@ -332,7 +333,8 @@ static void test_large_writes_on_two_threads(void **state)
 		ks_test_route_to(c2, i, (i + 1) % 4);
 	assert_int_equal(ks_backend_apply(f->b, c2, &st), 0);
 	assert_int_equal(st.route_upserts, n);
-	/* One batch call per part (two parts of under KS_BATCH_CHUNK), and the config. */
+	_Static_assert(KS_BATCH_CHUNK >= 2 * KS_PAR_WRITE_MIN, "two parts of the chunk are split");
+	/* One batch call per part, and the config. */
 	assert_int_equal(st.map_calls, 3);
 	assert_gen_matches(f, st.gen, c2);
 	for (__u32 i = 0; i < n; i += n / 7) {

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
+#include <signal.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -372,6 +373,15 @@ static void transit_detach(struct transit_point *p, int home)
 	setns(home, CLONE_NEWNET);
 }
 
+/* SIGINT/SIGTERM during `transit`: stop waiting, detach, and exit 1. */
+static volatile sig_atomic_t transit_stop;
+
+static void on_transit_signal(int sig)
+{
+	(void)sig;
+	transit_stop = 1;
+}
+
 static int transit(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -398,7 +408,11 @@ static int transit(int argc, char **argv)
 			client = optarg;
 		else if (c == 'S' && np < MAX_POINTS - 1)
 			pt[1 + np++].spec = optarg;
-		else
+		else if (c == 'S') {
+			fprintf(stderr, "ks-lab-bench transit: at most %d --shard\n",
+				MAX_POINTS - 1);
+			return 2;
+		} else
 			return 2;
 	}
 	if (!client || !np || seconds <= 0 || ncpu <= 0) {
@@ -407,6 +421,14 @@ static int transit(int argc, char **argv)
 		return 2;
 	}
 	pt[0].spec = client;
+	/* Whatever ends the wait, the filters come off the lab's interfaces. */
+	{
+		struct sigaction sa = {.sa_handler = on_transit_signal}; /* no SA_RESTART */
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	skel = ks_transit_bpf__open_and_load();
 	if (home < 0 || !skel) {
@@ -422,10 +444,15 @@ static int transit(int argc, char **argv)
 	{
 		struct timespec ts = {.tv_sec = (time_t)seconds,
 				      .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
-		nanosleep(&ts, NULL);
+		while (!transit_stop && nanosleep(&ts, &ts) && errno == EINTR)
+			;
 	}
 	for (int i = 0; i <= np; i++)
 		transit_detach(&pt[i], home);
+	if (transit_stop) {
+		fprintf(stderr, "ks-lab-bench transit: interrupted\n");
+		goto out;
+	}
 	h = calloc(TRANSIT_BUCKETS, sizeof(*h));
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!h || !v)
