@@ -15,10 +15,9 @@
  *   - refreshed: --neigh-refresh seconds (30) after it was resolved or last
  *     confirmed, a next hop is probed once a second with the same requests
  *     (frames it sends on its own between probes do not count); a reply
- *     confirms it
- *     (or brings its new MAC), and after three unanswered probes it is
- *     unresolved again (published without a MAC: its frames are counted as
- *     having no next hop) and asked for like a new one.
+ *     confirms it (or brings its new MAC), and after three unanswered
+ *     probes it is unresolved again (published without a MAC: its frames
+ *     are counted as having no next hop) and asked for like a new one.
  *
  * Workers look at a frame here only when the decision passed it (ARP and ND
  * are never steered), so the fast path does not pay for it. What a worker
