@@ -17,10 +17,10 @@
 #include <keysteer/table.h>
 
 #define KS_DEFAULT_MAX_ROUTES  262144 /* per generation; set at load */
-#define KS_DEFAULT_MAX_FLOWS   65536  /* per CPU; set at load */
+#define KS_DEFAULT_MAX_FLOWS   65536  /* in all, split between CPUs; --flows-per-cpu */
 #define KS_DEFAULT_STATS_SLOTS 262144 /* set at load */
 #define KS_MAX_IFINDEX	       1024
-#define KS_DEFAULT_MAX_NAT     65536 /* per CPU; set at load */
+#define KS_DEFAULT_MAX_NAT     65536 /* in all, split between CPUs; --flows-per-cpu */
 #define KS_NAT_FILTER_WORDS    1024  /* 65536 bits */
 
 struct {
@@ -110,7 +110,9 @@ struct {
  * lists (BPF_F_NO_COMMON_LRU): lookups from any CPU see every entry, so a
  * flow that changes CPU keeps its pin, and inserts never contend on a shared
  * LRU lock. With per-CPU lists the kernel divides max_entries between the
- * possible CPUs: the loader sets it to flows-per-CPU * possible CPUs.
+ * possible CPUs: given --flows-per-cpu N (keysteer attach, keysteerd), the
+ * loader sets it to N * possible CPUs; otherwise it is KS_DEFAULT_MAX_FLOWS
+ * in all.
  * Written only by the XDP program.
  */
 struct {
@@ -134,7 +136,7 @@ struct {
 /*
  * NAT replies: the reverse translation of NAT'd flows (struct ks_nat_key ->
  * struct ks_nat_rev), refreshed by every forward packet and every reply.
- * Sized like ks_flows (per CPU; set at load). Written only by XDP.
+ * Sized like ks_flows (--flows-per-cpu). Written only by XDP.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

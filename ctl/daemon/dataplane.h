@@ -73,6 +73,7 @@ struct ks_dp_config {
 	const char *pin_root;
 	const char *bpf_obj;	/* the router's BPF object file */
 	uint32_t max_routes;	/* both generations */
+	uint32_t flows_per_cpu; /* connection / NAT tables when created; 0: the object's */
 	unsigned write_threads; /* threads writing a large route table (ks_map_write_par) */
 	bool maps_only;		/* create/adopt the pinned maps, load and attach nothing */
 };

@@ -53,6 +53,7 @@ struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, si
 		struct ks_loader_opts o = {
 		    .pin_root = cfg->pin_root,
 		    .route_capacity = cfg->max_routes / 2,
+		    .flows_per_cpu = cfg->flows_per_cpu,
 		};
 		if (ks_router_create_maps(&o, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "creating the router's maps: %s", msg);
@@ -71,6 +72,7 @@ struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, si
 		    .pin_root = cfg->pin_root,
 		    .obj_path = cfg->bpf_obj,
 		    .route_capacity = cfg->max_routes / 2,
+		    .flows_per_cpu = cfg->flows_per_cpu,
 		};
 		rc = ks_router_load(&l->r, &o, msg, sizeof(msg));
 		if (rc < 0) {

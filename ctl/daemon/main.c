@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 		    .pin_root = d.opt.pin_root,
 		    .bpf_obj = d.opt.bpf_obj,
 		    .max_routes = (uint32_t)d.opt.max_routes,
+		    .flows_per_cpu = (uint32_t)d.opt.flows_per_cpu,
 		    .maps_only = d.opt.maps_only,
 		    .write_threads = compile_threads,
 		};

@@ -55,6 +55,8 @@ static const struct opt_def opts[] = {
      "keys exported one by one in metrics; the rest sum into key=\"other\""},
     {"max-routes", OPT_INT, OFF(max_routes), "2097152", "N",
      "route table capacity, both generations together"},
+    {"flows-per-cpu", OPT_INT, OFF(flows_per_cpu), "0", "N",
+     "TCP connection and NAT table entries per CPU when the maps are created; 0: 65536 in all"},
     {"dpdk-table", OPT_STRING, OFF(dpdk_table), NULL, "PATH",
      "drive keysteer-dpdk: publish to its shared table (created if absent) instead of XDP"},
     {"no-dataplane", OPT_FLAG, OFF(no_dataplane), NULL, NULL,
@@ -178,6 +180,37 @@ int ks_options_load_file(struct ks_options *o, const char *path, char *err, size
 	return rc;
 }
 
+/*
+ * One keysteerd drives one data plane: the XDP router on --iface, or
+ * keysteer-dpdk's shared table, or tables only, or none. Interfaces given with
+ * another mode would be silently left without a router: refused instead.
+ */
+static int check_dataplane_mode(struct ks_options *o, char *err, size_t errlen)
+{
+	const char *mode = o->dpdk_table     ? "--dpdk-table"
+			   : o->maps_only    ? "--maps-only"
+			   : o->no_dataplane ? "--no-dataplane"
+					     : NULL;
+	int modes = (o->dpdk_table != NULL) + o->maps_only + o->no_dataplane;
+
+	if (o->history < 1)
+		o->history = 1;
+	if (modes > 1) {
+		snprintf(err, errlen,
+			 "--dpdk-table, --maps-only and --no-dataplane exclude each other: one "
+			 "keysteerd drives one data plane");
+		return -1;
+	}
+	if (mode && o->n_ifaces) {
+		snprintf(err, errlen,
+			 "--iface %s and %s: with %s keysteerd attaches nothing to interfaces (run "
+			 "a second keysteerd, with its own --socket, for the XDP router)",
+			 o->ifaces[0], mode, mode);
+		return -1;
+	}
+	return 0;
+}
+
 int ks_options_parse(struct ks_options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	struct option longopts[N_OPTS + 1];
@@ -234,9 +267,7 @@ int ks_options_parse(struct ks_options *o, int argc, char **argv, char *err, siz
 			 o->xdp_mode);
 		return -1;
 	}
-	if (o->history < 1)
-		o->history = 1;
-	return 0;
+	return check_dataplane_mode(o, err, errlen);
 }
 
 void ks_options_usage(FILE *out)

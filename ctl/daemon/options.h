@@ -31,6 +31,7 @@ struct ks_options {
 	int rollback_keep;   /* applied rule sets kept in memory for rollback */
 	int top_keys;	     /* keys exported one by one in metrics */
 	int max_routes;	     /* capacity of the route table (both generations) */
+	int flows_per_cpu;   /* TCP connection / NAT table entries per CPU; 0: the object's */
 	int compile_threads; /* threads of a full compile; 0: one per CPU */
 	char *dpdk_table;    /* publish to keysteer-dpdk's shared table instead of XDP */
 	bool no_dataplane;

@@ -286,6 +286,36 @@ static void test_options_example_config(void **state)
 	assert_string_equal(o.ifaces[0], "eth0");
 	assert_string_equal(o.feed, "file:/etc/keysteer/rules.json");
 	assert_string_equal(o.bpf_obj, "/usr/lib/keysteer/ks_router.bpf.o");
+	assert_int_equal(o.flows_per_cpu, 0);
+	ks_options_free(&o);
+}
+
+/* One data plane per keysteerd: interfaces with another mode, or two modes, are refused. */
+static void test_options_one_dataplane(void **state)
+{
+	(void)state;
+	struct ks_options o;
+	char err[256];
+
+	char *dpdk_iface[] = {"keysteerd", "--dpdk-table", "/run/t.tbl", "--iface", "eth0", NULL};
+	assert_int_equal(ks_options_parse(&o, 5, dpdk_iface, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--iface eth0 and --dpdk-table"));
+	ks_options_free(&o);
+
+	char *maps_iface[] = {"keysteerd", "--iface", "eth0", "--maps-only", NULL};
+	assert_int_equal(ks_options_parse(&o, 4, maps_iface, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--maps-only"));
+	ks_options_free(&o);
+
+	char *two[] = {"keysteerd", "--no-dataplane", "--dpdk-table", "/run/t.tbl", NULL};
+	assert_int_equal(ks_options_parse(&o, 4, two, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "exclude each other"));
+	ks_options_free(&o);
+
+	char *dpdk[] = {"keysteerd", "--dpdk-table", "/run/t.tbl", "--flows-per-cpu", "4096", NULL};
+	assert_int_equal(ks_options_parse(&o, 5, dpdk, err, sizeof(err)), 0);
+	assert_string_equal(o.dpdk_table, "/run/t.tbl");
+	assert_int_equal(o.flows_per_cpu, 4096);
 	ks_options_free(&o);
 }
 
@@ -1092,6 +1122,7 @@ int main(void)
 	    cmocka_unit_test(test_options_config_file),
 	    cmocka_unit_test(test_options_help_lists_all),
 	    cmocka_unit_test(test_options_example_config),
+	    cmocka_unit_test(test_options_one_dataplane),
 	    cmocka_unit_test(test_hostport),
 	    cmocka_unit_test(test_linebuf),
 	    cmocka_unit_test(test_ctlsock_roundtrip_and_mode),

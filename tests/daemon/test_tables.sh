@@ -13,12 +13,28 @@ S=$T/ks.sock
 F=$T/rules.json
 DLOG=$T/daemon.log
 PORT=$(free_port)
-DARGS=(--maps-only --pin-root "$PIN" --max-routes 65536 --feed "file:$F" --metrics "127.0.0.1:$PORT")
+DARGS=(--maps-only --pin-root "$PIN" --max-routes 65536 --flows-per-cpu 1024 --feed "file:$F"
+	--metrics "127.0.0.1:$PORT")
 
 publish "$F" 1
 start_daemon "$S" "$DLOG" "${DARGS[@]}"
 check "version 1 written to the maps" wait_version "$S" 1
 check "maps pinned under the pin root" test -e "$PIN/ks_active" -a -e "$PIN/ks_routes0" -a -e "$PIN/ks_routes1"
+# --flows-per-cpu sizes the connection and NAT tables: N entries per possible CPU.
+possible_cpus() {
+	local n=0 r a b
+	IFS=, read -ra rs </sys/devices/system/cpu/possible
+	for r in "${rs[@]}"; do
+		a=${r%-*} b=${r#*-}
+		n=$((n + b - a + 1))
+	done
+	echo "$n"
+}
+FLOWS=$((1024 * $(possible_cpus)))
+for m in ks_flows4 ks_flows6 ks_nat_rev; do
+	check "--flows-per-cpu 1024: $m holds $FLOWS entries" \
+		test "$(bpftool -j map show pinned "$PIN/$m" | jq -r .max_entries)" = "$FLOWS"
+done
 check "status names the bpf data plane" test "$(status_field "$S" .daemon.dataplane)" = bpf
 G1=$("$CTL" lookup -j --socket "$S" k1 | jq -r .generation)
 check "lookup reads the config of the active generation" \
