@@ -9,7 +9,7 @@ KS_BACKEND_SRCS := ctl/backend/maps.c ctl/backend/map_io.c ctl/backend/slots.c \
 	ctl/backend/route_diff.c ctl/backend/grace.c ctl/backend/backend.c \
 	ctl/backend/recover.c ctl/backend/apply.c ctl/backend/counters.c \
 	ctl/backend/xdp_attach.c ctl/backend/loader.c ctl/backend/decap_loader.c \
-	ctl/backend/tc_attach.c ctl/backend/listener_table.c
+	ctl/backend/tc_attach.c ctl/backend/listener_table.c ctl/backend/ctl_state.c
 KS_BACKEND_LDLIBS := -lbpf -lelf -lz -lpthread
 # The glue between resolver and backend links with both.
 KS_NEXTHOP_SRCS := ctl/nexthop/resolver.c ctl/nexthop/rtnl_query.c ctl/backend/nh_glue.c

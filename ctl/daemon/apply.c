@@ -64,9 +64,22 @@ int ks_applier_init(struct ks_applier *ap, struct ks_dataplane *dp, int history,
 	ap->kept = keep > 0 ? calloc((size_t)keep, sizeof(*ap->kept)) : NULL;
 	if (!ap->ring || (keep > 0 && !ap->kept))
 		return -1;
-	/* Tables adopted from a previous run: their version is the floor. */
+	/*
+	 * Tables adopted from a previous run: their version is the floor, or the
+	 * floor recorded with them by a rollback, if higher.
+	 */
 	ap->active_version = dp->ops->active_version(dp);
 	ap->high_water = ap->active_version;
+	if (dp->ops->rollback_floor) {
+		uint64_t floor = dp->ops->rollback_floor(dp);
+
+		if (floor > ap->high_water) {
+			ap->high_water = floor;
+			ks_info("rollback floor %" PRIu64 " kept with the tables: the feed must "
+				"go above it",
+				floor);
+		}
+	}
 	if (ap->active_version) {
 		ap->active_source = strdup("adopted from the pinned tables");
 		ap->active_since_ms = wall_ms();
@@ -295,6 +308,20 @@ const struct ks_attempt *ks_applier_apply_text(struct ks_applier *ap, struct ksd
 
 	struct ks_dp_apply_stats st = {0};
 	char err[512] = "";
+	/*
+	 * A rollback goes below the floor: record the floor with the tables
+	 * first, so that a restart (which would otherwise take the rolled-back
+	 * version as the floor) does not re-apply what was rolled back. Written
+	 * before the flip, there is no moment where the tables hold the older
+	 * version and the floor is not kept.
+	 */
+	if (rollback && ap->dp->ops->set_rollback_floor &&
+	    ap->dp->ops->set_rollback_floor(ap->dp, ap->high_water, err, sizeof(err)) < 0) {
+		a->result = KS_APPLY_FAILED;
+		add_error(a, "data plane: recording the rollback floor %" PRIu64 ": %s",
+			  ap->high_water, err);
+		goto done;
+	}
 	int rc = ap->dp->ops->apply(ap->dp, set, &st, err, sizeof(err));
 	a->write_ns = mono_ns() - t1;
 	if (rc < 0) {

@@ -51,6 +51,13 @@ struct ks_dataplane_ops {
 	int (*detach)(struct ks_dataplane *dp, char *err, size_t errlen);
 	/* Slot of a key's counters in the active tables; -1 when unknown. */
 	long (*key_slot)(struct ks_dataplane *dp, uint64_t key);
+	/*
+	 * The rollback floor kept with the tables (survives a daemon restart, as
+	 * the tables do); both NULL when the data plane keeps none.
+	 */
+	uint64_t (*rollback_floor)(struct ks_dataplane *dp);
+	int (*set_rollback_floor)(struct ks_dataplane *dp, uint64_t floor, char *err,
+				  size_t errlen);
 	/* After the attempt is acknowledged: bring the old generation up to date. */
 	void (*reclaim)(struct ks_dataplane *dp);
 	/* Release userspace resources; the data plane keeps forwarding. */

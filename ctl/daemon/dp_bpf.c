@@ -17,6 +17,7 @@
 
 #include "backend/backend.h"
 #include "backend/counters.h"
+#include "backend/ctl_state.h"
 #include "backend/map_io.h"
 #include "backend/nh_glue.h"
 #include "daemon/dataplane.h"
@@ -35,6 +36,7 @@ struct dp_bpf {
 	int tfd;
 	struct ksd_loader *loader;
 	struct ks_nh_glue *glue; /* resolver <-> backend (ctl/backend/nh_glue.h) */
+	char *pin_root;		 /* where keysteerd's state is pinned beside the tables */
 };
 
 static void on_netlink(struct ks_loop *loop, struct ks_loop_watch *w, int fd, uint32_t revents,
@@ -191,6 +193,30 @@ static int bpf_detach(struct ks_dataplane *dp, char *err, size_t errlen)
 	return ksd_loader_detach(p->loader, err, errlen);
 }
 
+static uint64_t bpf_rollback_floor(struct ks_dataplane *dp)
+{
+	struct dp_bpf *p = dp->priv;
+	struct ks_ctl_state st;
+	char msg[512] = "";
+
+	if (ks_ctl_state_read(p->pin_root, &st, msg, sizeof(msg)) < 0) {
+		ks_warn("rollback floor: %s (taking the active version as the floor)", msg);
+		return 0;
+	}
+	return st.rollback_floor;
+}
+
+static int bpf_set_rollback_floor(struct ks_dataplane *dp, uint64_t floor, char *err, size_t errlen)
+{
+	struct dp_bpf *p = dp->priv;
+	struct ks_ctl_state st;
+
+	if (ks_ctl_state_read(p->pin_root, &st, err, errlen) < 0)
+		return -1;
+	st.rollback_floor = floor;
+	return ks_ctl_state_write(p->pin_root, &st, err, errlen) < 0 ? -1 : 0;
+}
+
 static void bpf_close(struct ks_dataplane *dp)
 {
 	struct dp_bpf *p = dp->priv;
@@ -204,6 +230,7 @@ static void bpf_close(struct ks_dataplane *dp)
 		ks_backend_close(p->b);
 	ksd_loader_close(p->loader);
 	ks_nh_glue_free(p->glue);
+	free(p->pin_root);
 	free(p);
 	free(dp);
 }
@@ -219,6 +246,8 @@ static const struct ks_dataplane_ops bpf_ops = {
     .read_keys = bpf_read_keys,
     .detach = bpf_detach,
     .key_slot = bpf_key_slot,
+    .rollback_floor = bpf_rollback_floor,
+    .set_rollback_floor = bpf_set_rollback_floor,
     .reclaim = bpf_reclaim,
     .close = bpf_close,
 };
@@ -237,6 +266,11 @@ struct ks_dataplane *ks_dp_bpf_open(const struct ks_dp_config *cfg, char *err, s
 	dp->priv = p;
 	p->loop = cfg->loop;
 	p->tfd = -1;
+	p->pin_root = strdup(cfg->pin_root);
+	if (!p->pin_root) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 
 	/* Load and attach the router, or re-adopt the one already running. */
 	p->loader = ksd_loader_open(cfg, err, errlen);

@@ -87,6 +87,19 @@ static long shm_key_slot(struct ks_dataplane *dp, uint64_t key)
 	return slot < 0 ? -1 : slot;
 }
 
+static uint64_t shm_rollback_floor(struct ks_dataplane *dp)
+{
+	return ks_shm_rollback_floor(writer(dp));
+}
+
+static int shm_set_rollback_floor(struct ks_dataplane *dp, uint64_t floor, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	ks_shm_set_rollback_floor(writer(dp), floor);
+	return 0;
+}
+
 static void shm_reclaim(struct ks_dataplane *dp)
 {
 	if (ks_shm_reclaim(writer(dp)) < 0)
@@ -111,6 +124,8 @@ static const struct ks_dataplane_ops shm_ops = {
     .read_keys = shm_read_keys,
     .detach = shm_detach,
     .key_slot = shm_key_slot,
+    .rollback_floor = shm_rollback_floor,
+    .set_rollback_floor = shm_set_rollback_floor,
     .reclaim = shm_reclaim,
     .close = shm_close,
 };

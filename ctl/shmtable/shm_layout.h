@@ -129,6 +129,13 @@ struct ks_shm_header {
 	__u32 pending_gen; /* generation to bring up to date */
 	__u64 writes;
 	__u64 flips;
+	/*
+	 * keysteerd's rollback floor: the newest version it applied before
+	 * rolling back, so that a restart does not re-apply what was rolled back
+	 * (ctl/daemon/apply.c). It sits in what was padding before the `active`
+	 * line, so tables made before it read 0 (no floor) and the ABI stands.
+	 */
+	__u64 rollback_floor;
 
 	/* Read by every packet burst: a line of its own. */
 	struct {

@@ -566,6 +566,18 @@ __u64 ks_shm_active_version(const struct ks_shm_writer *w)
 	return ks_shm_config(w->map.h, ks_shm_view_gen(&w->v))->version;
 }
 
+__u64 ks_shm_rollback_floor(const struct ks_shm_writer *w)
+{
+	return __atomic_load_n(&w->map.h->rollback_floor, __ATOMIC_RELAXED);
+}
+
+void ks_shm_set_rollback_floor(struct ks_shm_writer *w, __u64 floor)
+{
+	lock(w);
+	__atomic_store_n(&w->map.h->rollback_floor, floor, __ATOMIC_RELAXED);
+	unlock(w);
+}
+
 __u32 ks_shm_active_gen(const struct ks_shm_writer *w)
 {
 	return ks_shm_view_gen(&w->v);

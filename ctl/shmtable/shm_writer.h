@@ -91,6 +91,9 @@ int ks_shm_publish_neigh(struct ks_shm_writer *w, const struct ks_shm_neigh *n);
 /* The applied state. */
 __u64 ks_shm_active_version(const struct ks_shm_writer *w);
 __u32 ks_shm_active_gen(const struct ks_shm_writer *w);
+/* keysteerd's rollback floor, kept with the table (0: none); set under the writer lock. */
+__u64 ks_shm_rollback_floor(const struct ks_shm_writer *w);
+void ks_shm_set_rollback_floor(struct ks_shm_writer *w, __u64 floor);
 int ks_shm_lookup(const struct ks_shm_writer *w, __u64 key, struct ks_shm_lookup *out);
 /* Counter slot of a key in the applied table, or -ENOENT. */
 long ks_shm_key_slot(const struct ks_shm_writer *w, __u64 key);

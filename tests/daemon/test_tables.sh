@@ -2,7 +2,8 @@
 # keysteerd with the real BPF tables (the table backend on pinned maps,
 # --maps-only: no XDP program needed): apply and flip, lookup read from the
 # maps, counters summed over CPUs, SIGKILL and restart re-adopting the
-# tables, SIGTERM leaving them in place, detach removing them.
+# tables, a rollback's floor surviving a restart, SIGTERM leaving the tables
+# in place, detach removing them.
 BUILD=${1:-build}
 source "$(dirname "$0")/lib.sh"
 
@@ -103,16 +104,37 @@ check "compiled incrementally, one route" \
 check "the incremental result in the maps: k1 now 50/50" \
 	test "$("$CTL" lookup -j --socket "$S" k1 | jq -c '[.targets[] | .buckets_last]')" = '[32767,65535]'
 
+# A rollback outlives the daemon: its floor is pinned with the tables, so
+# a restart does not re-apply the rolled-back version the feed still holds.
+check "rollback to 3" "$CTL" rollback --socket "$S" 3
+check "version 3 active after the rollback" wait_version "$S" 3
+check "the floor is pinned beside the tables" test -e "$PIN/ks_ctl_state"
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null || true
+rm -f "$S"
+start_daemon "$S" "$DLOG.r" "${DARGS[@]}"
+DLOG=$DLOG.r
+check "restart after the rollback adopts version 3" wait_version "$S" 3
+check "the restart takes the pinned floor" grep -q "rollback floor 4 kept with the tables" "$DLOG"
+check "status shows the floor" test "$(status_field "$S" .rules.high_water)" = 4
+check "the feed's version 4 is refused, not re-applied" wait_attempts "$S" 1
+check "refused because it is not above the floor" \
+	test "$(status_field "$S" '.rules.attempts[0] | "\(.version) \(.result)"')" = "4 refused"
+check "version 3 is still active" test "$(status_field "$S" .rules.active_version)" = 3
+sed 's/"version":4,/"version":5,/' "$F" >"$F.tmp" && mv "$F.tmp" "$F"
+check "version 5, above the floor, is applied" wait_version "$S" 5
+
 # SIGTERM leaves the tables; detach removes them.
 stop_daemon "$DPID"
 check "SIGTERM exits 0" test "$RC" = 0
 check "tables stay after SIGTERM" test -e "$PIN/ks_active"
 start_daemon "$S" "$DLOG.3" "${DARGS[@]}"
 DLOG=$DLOG.3
-check "adopted again (version 4)" wait_version "$S" 4
+check "adopted again (version 5)" wait_version "$S" 5
 check "detach" "$CTL" detach --socket "$S"
 for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 check "daemon gone after detach" bash -c "! kill -0 $DPID 2>/dev/null"
 check "pinned tables removed by detach" test ! -e "$PIN/ks_active"
+check "the rollback floor removed by detach" test ! -e "$PIN/ks_ctl_state"
 check "no sanitizer report" bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' $T/daemon.log*"
 finish

@@ -495,6 +495,22 @@ static void test_restart_and_two_writers(void **state)
 	unlink(path);
 }
 
+/* keysteerd's rollback floor lives in the table: a new table reads 0, a reopened one keeps it. */
+static void test_rollback_floor_kept(void **state)
+{
+	struct ks_shm_writer *w = open_writer(100, 1, 500);
+
+	(void)state;
+	assert_int_equal(ks_shm_rollback_floor(w), 0);
+	ks_shm_set_rollback_floor(w, 7);
+	assert_int_equal(ks_shm_rollback_floor(w), 7);
+	ks_shm_close_writer(w);
+	w = open_writer(0, 0, 500);
+	assert_int_equal(ks_shm_rollback_floor(w), 7);
+	ks_shm_close_writer(w);
+	unlink(path);
+}
+
 static void test_neighbours(void **state)
 {
 	struct ks_shm_writer *w = open_writer(100, 2, 500);
@@ -650,6 +666,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_qsbr_blocks_and_frees, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flips_under_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_and_two_writers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rollback_floor_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_neighbours, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_counters_sum, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
