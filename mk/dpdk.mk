@@ -11,6 +11,11 @@ KS_SHM_SRCS := ctl/shmtable/shm_region.c ctl/shmtable/shm_qsbr.c ctl/shmtable/sh
 # Writer and lock-free reader, plain and under ASan/UBSan.
 $(eval $(call cmocka_test,test_shmtable,tests/dpdk/test_shmtable.c $(KS_SHM_SRCS) $(KS_RULES_SRCS),$(KS_RULES_LIBS) -lpthread))
 
+# The connection / NAT tables the lcores share (plain C: no DPDK needed).
+$(eval $(call cmocka_test,test_flowcache,tests/dpdk/test_flowcache.c dataplane/flowcache.c,-lpthread))
+$(BUILD)/obj/tests/dpdk/test_flowcache.o: CFLAGS_KS += $(KS_DP_CPPFLAGS)
+$(BUILD)/san/tests/dpdk/test_flowcache.o: CFLAGS_SAN += $(KS_DP_CPPFLAGS)
+
 # keysteer-dpdk. DPDK's flags come from pkg-config; its headers want
 # relaxed warnings for some of their own inline code, ours stay -Werror.
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
