@@ -284,7 +284,7 @@ static const struct opt opts[] = {
     {"nat-entries", "N", "65536", "NAT reverse translations", opt_nat},
     {"flows-file", "PATH", "TABLE.flows",
      "connection and NAT tables, kept across restarts; none: process memory", opt_flows_file},
-    {"no-rss", NULL, "-", "one RX queue per port even when the PMD has RSS", opt_no_rss},
+    {"no-rss", NULL, "-", "one RX queue per port even when the PMD has several", opt_no_rss},
     {"stop-after", "N", "0", "exit after N frames received (0: never)", opt_stop_after},
     {"duration", "SECONDS", "0", "exit after this long (0: at SIGINT/SIGTERM)", opt_duration},
     {"stats-interval", "SECONDS", "0", "print counters every so often (0: at exit only)",

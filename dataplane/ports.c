@@ -4,13 +4,14 @@
  * when the PMD has enough; otherwise workers share the port's queues under a
  * spinlock (net_pcap has one TX queue per tx_pcap file, say).
  *
- * RX: with RSS (the PMD advertises hash functions) every port gets one RX
- * queue per worker and worker w polls queue w of every port: a flow stays on
- * one lcore. Virtual devices without RSS (net_pcap, net_ring, net_null,
- * net_af_packet with one queue) get one RX queue per port, and the ports are
- * dealt out to the workers round-robin (per-port lcores); give such a device
- * several queues (net_af_packet qpairs=N, net_af_xdp queue_count=N, several
- * net_ring/net_null devices) to spread it. Connection and NAT tables are
+ * RX: every port gets one RX queue per worker, as many as it has. With RSS
+ * (the PMD advertises hash functions) worker w polls queue w of every port:
+ * a flow stays on one lcore. A device with several queues and no RSS spreads
+ * flows itself (net_af_packet qpairs=N by the kernel's fanout, net_af_xdp
+ * queue_count=N by the NIC's queues); its queues, like the single queue of
+ * net_pcap, net_ring or net_af_packet without qpairs, are dealt out to the
+ * workers round-robin; give such a device several queues, or use several
+ * devices, to spread it. --no-rss: one queue per port, dealt out. Connection and NAT tables are
  * shared by all lcores, so which lcore sees a packet never changes its fate.
  */
 #include "ports.h"
@@ -40,16 +41,27 @@ static int setup_port(struct ks_dp_app *app, uint16_t pid, unsigned workers, cha
 	}
 	p->id = pid;
 	memset(&conf, 0, sizeof(conf));
-	p->rss = !app->opt.no_rss && workers > 1 && info.flow_type_rss_offloads &&
-		 info.max_rx_queues >= workers;
+	/*
+	 * A queue per worker where the device has them. With RSS the device
+	 * spreads flows by our hash. A virtual device made with several queues
+	 * (info.nb_rx_queues before it is configured: net_af_packet qpairs=N,
+	 * net_af_xdp queue_count=N) spreads flows its own way, the kernel's
+	 * fanout by flow hash or the NIC's queues; one made with one queue
+	 * (net_pcap, net_ring) has one.
+	 */
+	p->rss = info.flow_type_rss_offloads != 0;
+	if (p->rss)
+		p->n_rxq = (uint16_t)RTE_MIN(workers, info.max_rx_queues);
+	else
+		p->n_rxq = (uint16_t)RTE_MIN(workers, info.nb_rx_queues);
+	if (app->opt.no_rss || !p->n_rxq)
+		p->n_rxq = 1;
+	p->rss = p->rss && p->n_rxq > 1;
 	if (p->rss) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 		    (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
 		    info.flow_type_rss_offloads;
-		p->n_rxq = (uint16_t)workers;
-	} else {
-		p->n_rxq = 1;
 	}
 	if ((int)pid == app->opt.exception_port)
 		p->n_rxq = 1; /* nothing is read from it, but PMDs want a queue */

@@ -12,6 +12,8 @@
 #   - TCP: a SYN with the option pins its connection; later segments follow
 #     the pin through a rule flip and through a restart
 #   - SIGKILL, then a restart on the same table: rules, counters and pins survive
+#   - two workers on two af_packet queues: connections pinned by either worker,
+#     a flip that waits for both, pins kept through it
 #   - ARP/ND: next hops given without a MAC are resolved by keysteer-dpdk
 #     itself (the kernel on k0 answers its ARP request and solicitation), and
 #     it answers the kernel's ARP request for the listener address and its
@@ -88,6 +90,9 @@ rules 2 b >"$dir/v2.json"
 # Next hops of a run: by default given with their MACs.
 nexthops=(--src 192.0.2.1 --gw 192.0.2.254 --neigh "192.0.2.254=$k0mac@0")
 
+# EAL lcores of a run: the main lcore and one worker, unless a step says otherwise.
+lcores=(-l 0-1)
+
 start() { # N VDEV [--rules FILE]; N names the run
 	local n=$1 vdev=$2
 	shift 2
@@ -95,7 +100,7 @@ start() { # N VDEV [--rules FILE]; N names the run
 	# ip, sh and keysteer-dpdk are one process (exec), so $! is keysteer-dpdk.
 	ip netns exec "$ns" sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 		exec "$@"' sh \
-		"$ks" -l 0-1 -n 1 --no-pci --file-prefix "$tag-$n" --huge-unlink -m 128 \
+		"$ks" "${lcores[@]}" -n 1 --no-pci --file-prefix "$tag-$n" --huge-unlink -m 128 \
 		--log-level lib.eal:warning --vdev "$vdev" -- --table "$table" --table-routes 1024 \
 		--table-readers 4 "${nexthops[@]}" "$@" >"$dir/ks$n.log" 2>&1 &
 	pid=$!
@@ -141,15 +146,16 @@ telemetry() { # RUN COMMAND
 		grep -o '{.*}' | tail -1
 }
 
-# 0. net_null (which has RSS: a queue per worker) and net_ring (one queue:
-#    dealt to a worker), two workers; runs a second, exits cleanly, every
-#    frame counted.
+# 0. net_null (which has RSS: a queue per worker) and net_ring (whose rings
+#    are its queues: one per worker), two workers; runs a second, exits
+#    cleanly, every frame counted.
 "$ks" --lcores 0@0,1@1,2@1 -n 1 --no-pci --file-prefix "$tag-0" --huge-unlink -m 128 \
 	--log-level lib.eal:warning --vdev net_null0 --vdev net_ring0 -- --table "$dir/t0.tbl" \
 	--table-routes 1024 --rules "$dir/v1.json" --duration 1 >"$dir/ks0.log" 2>&1 ||
 	fail "net_null/net_ring run"
 grep -q 'port 0 .* 2 rx / 2 tx queues, RSS' "$dir/ks0.log" &&
-	grep -q 'lcore 1 polls 0/0 1/0' "$dir/ks0.log" && grep -q 'lcore 2 polls 0/1$' "$dir/ks0.log" ||
+	grep -q 'port 1 .* 2 rx / 2 tx queues$' "$dir/ks0.log" &&
+	grep -q 'lcore 1 polls 0/0 1/0$' "$dir/ks0.log" && grep -q 'lcore 2 polls 0/1 1/1$' "$dir/ks0.log" ||
 	fail "queues not dealt to the two workers"
 awk '/keysteer-dpdk: rx / { rx = $3 } /not_listener/ { nl = $3 }
      END { exit !(rx > 1000 && nl == rx) }' "$dir/ks0.log" || fail "net_null frames not counted"
@@ -193,6 +199,36 @@ timeout 20 "$apply" "$table" "$dir/v3.json" || fail "shm_apply v3"
 expect "af_xdp, v3" 40 0
 stop TERM
 grep -q 'keysteer-dpdk: rx' "$dir/ks3.log" || fail "no counters at exit"
+
+# 4b. Two workers on one veth: net_af_packet with two queue pairs (the
+#     kernel's fanout spreads flows by hash; lcore 2 shares CPU 1 with lcore
+#     1). Eight tagged connections are pinned, whichever worker sees their
+#     SYN; a rule flip then waits for both workers' quiescent states, new
+#     connections follow it and the pinned ones keep their shard.
+lcores=(--lcores 0@0,1@1,2@1)
+start 6 net_af_packet0,iface=k1,qpairs=2
+grep -q 'lcore 1 polls 0/0$' "$dir/ks6.log" && grep -q 'lcore 2 polls 0/1$' "$dir/ks6.log" ||
+	fail "two workers: queues not dealt one per worker"
+expect "af_packet, two workers, v3" 40 0
+for sp in $(seq 41001 41008); do
+	tcp "two workers, v3" "$sp" syn 10.1.0.10
+done
+rules 4 b >"$dir/v4.json"
+timeout 20 "$apply" "$table" "$dir/v4.json" || fail "shm_apply v4 under two workers"
+expect "af_packet, two workers, v4" 0 40
+for sp in $(seq 41001 41008); do
+	tcp "two workers, v4, pinned" "$sp" ack 10.1.0.10
+	tcp "two workers, v4, new" $((sp + 100)) syn 10.1.0.11
+done
+t=$(telemetry 6 /keysteer/lcores)
+echo "telemetry /keysteer/lcores: $t"
+echo "$t" | jq -e '."/keysteer/lcores" | (.lcore1.rx > 0 and .lcore2.rx > 0)' >/dev/null ||
+	fail "two workers: not both received frames: $t"
+stop TERM
+lcores=(-l 0-1)
+# Back to v3 for step 5, whose keysteerd publishes versions 4 and 5 (the
+# shared table takes any version; the version policy is keysteerd's).
+timeout 20 "$apply" "$table" "$dir/v3.json" || fail "shm_apply v3 again"
 
 # 5. keysteerd drives keysteer-dpdk: one feed, the daemon publishes to the
 #    shared table (--dpdk-table) while keysteer-dpdk forwards.
