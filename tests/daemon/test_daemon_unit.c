@@ -319,6 +319,63 @@ static void test_options_one_dataplane(void **state)
 	ks_options_free(&o);
 }
 
+/* What ks_log() writes to stderr while fn runs, into buf. */
+static void capture_stderr(void (*fn)(void), char *buf, size_t len)
+{
+	char path[300];
+	int fd, saved;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/stderr.txt", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	fn();
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	n = pread(fd, buf, len - 1, 0);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+static void log_three(void)
+{
+	ks_log_set_level(KS_LOG_INFO);
+	ks_warn("disk %s", "full");
+	ks_info("applied %d", 7);
+	ks_debug("not shown at info");
+	ks_log_set_level(KS_LOG_ERROR);
+}
+
+/*
+ * Under systemd (JOURNAL_STREAM set) each line starts with its sd-daemon
+ * priority and has no timestamp (journald adds one); otherwise a timestamp
+ * and the level name. Levels above the set one are not written.
+ */
+static void test_log_levels_and_journald(void **state)
+{
+	char out[1024];
+
+	(void)state;
+	assert_int_equal(setenv("JOURNAL_STREAM", "8:12345", 1), 0);
+	capture_stderr(log_three, out, sizeof(out));
+	assert_string_equal(out, "<4>disk full\n<6>applied 7\n");
+	assert_int_equal(unsetenv("JOURNAL_STREAM"), 0);
+	capture_stderr(log_three, out, sizeof(out));
+	assert_non_null(strstr(out, " keysteerd warn: disk full\n"));
+	assert_non_null(strstr(out, " keysteerd info: applied 7\n"));
+	assert_null(strstr(out, "not shown"));
+	assert_int_equal(out[4], '-'); /* 2026-11-27T03:... */
+	assert_int_equal(out[10], 'T');
+	assert_int_equal(ks_log_level_parse("warning"), KS_LOG_WARN);
+	assert_int_equal(ks_log_level_parse("loud"), -1);
+}
+
 static void test_hostport(void **state)
 {
 	(void)state;
@@ -1123,6 +1180,8 @@ int main(void)
 	    cmocka_unit_test(test_options_help_lists_all),
 	    cmocka_unit_test(test_options_example_config),
 	    cmocka_unit_test(test_options_one_dataplane),
+	    cmocka_unit_test_setup_teardown(test_log_levels_and_journald, make_tmpdir,
+					    remove_tmpdir),
 	    cmocka_unit_test(test_hostport),
 	    cmocka_unit_test(test_linebuf),
 	    cmocka_unit_test(test_ctlsock_roundtrip_and_mode),

@@ -16,6 +16,16 @@ start_daemon "$S" "$DLOG" --no-dataplane --feed "file:$F" --metrics "127.0.0.1:$
 	--history 8 --host-id edge-test
 check "version 1 from the feed file at start" wait_version "$S" 1
 check "feed state ok" test "$(status_field "$S" .feed.state)" = ok
+# The attempt record: when, what and how big (rules_doc: 2 routes, 2 shards, 1 listener).
+A=$("$CTL" status -j --socket "$S" | jq -c '.rules.attempts[0]')
+check "attempt: applied version 1 from the feed file" \
+	test "$(jq -r '"\(.version) \(.result) \(.source)"' <<<"$A")" = "1 applied file:$F"
+check "attempt: sizes of the rule set" \
+	test "$(jq -r '"\(.routes) \(.shards) \(.listeners) \(.doc_bytes == ('"$(stat -c %s "$F")"'))"' <<<"$A")" = "2 2 1 true"
+check "attempt: table bytes and entries written" \
+	jq -e '.table_bytes > 0 and .entries_written > 0 and .total_ms >= .compile_ms' <<<"$A"
+check "attempt: its time is now (within a minute)" \
+	jq -e --argjson now "$(date +%s%3N)" '(.time_ms - $now) | fabs < 60000' <<<"$A"
 
 # A bad rule set through the feed: rejected with every error, old stays.
 n=$(attempts "$S")

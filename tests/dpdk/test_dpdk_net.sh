@@ -235,8 +235,9 @@ timeout 20 "$apply" "$table" "$dir/v3.json" || fail "shm_apply v3 again"
 start 4 net_af_packet0,iface=k1
 expect "af_packet, v3 before keysteerd" 40 0
 rules 4 b >"$dir/feed.json"
+mport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 $build/keysteerd --dpdk-table "$table" --feed "file:$dir/feed.json" --socket "$dir/ksd.sock" \
-	--metrics off >"$dir/ksd.log" 2>&1 &
+	--metrics "127.0.0.1:$mport" >"$dir/ksd.log" 2>&1 &
 ksd=$!
 for _ in $(seq 100); do
 	"$build/keysteer" status -j --socket "$dir/ksd.sock" 2>/dev/null |
@@ -255,6 +256,12 @@ expect "af_packet, v5 from keysteerd's file feed" 40 0
 steered=$("$build/keysteer" stats -j --socket "$dir/ksd.sock" | jq '[.. | objects | .reasons? | objects | .steered.packets] | max // 0')
 echo "keysteerd reads keysteer-dpdk's counters: steered=$steered"
 [ "$steered" -ge 80 ] || fail "keysteerd stats over the DPDK table: steered=$steered"
+# keysteerd's Prometheus endpoint reads the same table's counters.
+metrics=$(curl -sf "http://127.0.0.1:$mport/metrics") || fail "keysteerd metrics over the DPDK table"
+msteered=$(awk '$1 == "keysteer_packets_total{reason=\"steered\"}" { print $2 }' <<<"$metrics")
+echo "keysteerd metrics over the DPDK table: steered=$msteered"
+[ "${msteered:-0}" -ge "$steered" ] && grep -qx 'keysteer_rules_active_version 5' <<<"$metrics" ||
+	fail "metrics over the DPDK table: steered=${msteered:-none}, $(grep active_version <<<"$metrics")"
 kill -TERM "$ksd"; wait "$ksd" 2>/dev/null || true; ksd=
 stop TERM
 
