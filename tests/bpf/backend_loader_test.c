@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -280,6 +281,33 @@ static void test_foreign_program_and_mode_conflicts(void **state)
 	close(fd);
 }
 
+/* keysteer stats -j --pin-root ROOT, run in this process: its JSON. */
+static json_t *stats_json(char **argv)
+{
+	char path[] = "/tmp/ks-stats-out.XXXXXX";
+	int fd = mkstemp(path), saved;
+	json_error_t jerr;
+	json_t *j;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	assert_int_equal(ks_cmd_bpf_stats(4, argv), 0);
+	fflush(stdout);
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	FILE *f = fdopen(fd, "r");
+	assert_non_null(f);
+	j = json_loadf(f, 0, &jerr);
+	fclose(f);
+	if (!j)
+		fail_msg("stats -j: not JSON: %s", jerr.text);
+	return j;
+}
+
 static void test_cli_attach_stats_detach(void **state)
 {
 	char obj[] = STANDIN_OBJ, root[] = ROOT;
@@ -294,7 +322,31 @@ static void test_cli_attach_stats_detach(void **state)
 	assert_int_equal(ks_cmd_attach(11, attach), 0);
 	assert_true(attached_id(if_a, false) != 0);
 	assert_true(attached_id(if_c, false) != 0);
-	assert_int_equal(ks_cmd_bpf_stats(4, stats), 0);
+	/* Every CPU's steered counter set in the pinned map: stats sums them. */
+	{
+		char path[256];
+		int ncpus = libbpf_num_possible_cpus(), mfd;
+		__u32 zero = 0;
+		struct ks_counter *v = calloc((size_t)ncpus, sizeof(*v));
+
+		assert_non_null(v);
+		for (int c = 0; c < ncpus; c++)
+			v[c] = (struct ks_counter){.packets = 3, .bytes = 300};
+		snprintf(path, sizeof(path), "%s/ks_reason_stats", root);
+		mfd = bpf_obj_get(path);
+		assert_true(mfd >= 0);
+		assert_int_equal(bpf_map_update_elem(mfd, &zero, v, BPF_ANY), 0);
+		close(mfd);
+		free(v);
+		json_t *j = stats_json(stats);
+		json_t *st = json_object_get(json_object_get(j, "reasons"), "steered");
+
+		assert_string_equal(json_string_value(json_object_get(j, "pin_root")), root);
+		assert_int_equal(json_integer_value(json_object_get(j, "route_capacity")), 64);
+		assert_int_equal(json_integer_value(json_object_get(st, "packets")), 3 * ncpus);
+		assert_int_equal(json_integer_value(json_object_get(st, "bytes")), 300 * ncpus);
+		json_decref(j);
+	}
 	assert_int_equal(ks_cmd_bpf_detach(4, detach), 0);
 	assert_int_equal(attached_id(if_a, false), 0);
 	assert_int_equal(attached_id(if_c, false), 0);
