@@ -192,10 +192,30 @@ static void *watch(void *arg)
 	return NULL;
 }
 
-static void replace_without_gap(const char *obj)
+/* A pinned connection in the router's ks_flows4, as the program writes them. */
+static const struct ks_flow4_key pin_key = {
+    .saddr = 0x0100000a, .daddr = 0x0a00000a, .sport = 0x3930, .dport = 0xbb01};
+
+static int flows4_fd(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/ks_flows4", ROOT);
+	return bpf_obj_get(path);
+}
+
+/*
+ * Replace the running program ten times while a thread watches the
+ * interface for a moment without one. With check_pin (the real router), a
+ * connection pinned before the first replacement is still pinned after the
+ * last: the connection table is reused, not recreated.
+ */
+static void replace_without_gap(const char *obj, bool check_pin)
 {
 	struct watcher w = {.ifindex = (int)if_nametoindex(if_a)};
 	struct ks_router *r = load(obj, 0);
+	struct ks_flow pin = {
+	    .port = 0x901f, .family = KS_AF_INET, .shard = 3, .state = 1, .flow_hash = 0xabcdef};
 	char msg[512];
 	pthread_t th;
 	__u32 last = ks_router_prog_id(r);
@@ -203,6 +223,14 @@ static void replace_without_gap(const char *obj)
 	assert_int_equal(ks_router_attach(r, if_a, KS_XDP_NATIVE, msg, sizeof(msg)), 0);
 	assert_int_equal(ks_router_attach(r, if_c, KS_XDP_GENERIC, msg, sizeof(msg)), 0);
 	ks_router_close(r);
+	if (check_pin) {
+		int fd = flows4_fd();
+
+		assert_true(fd >= 0);
+		pin.vip.w[0] = 0x0a01000a;
+		assert_int_equal(bpf_map_update_elem(fd, &pin_key, &pin, BPF_ANY), 0);
+		close(fd);
+	}
 	assert_int_equal(pthread_create(&th, NULL, watch, &w), 0);
 	for (int i = 0; i < 10; i++) {
 		unsigned n;
@@ -222,18 +250,27 @@ static void replace_without_gap(const char *obj)
 	assert_true(w.polls > 0);
 	assert_int_equal(w.gaps, 0);
 	assert_int_equal(ks_router_check_attached(ROOT), 1);
+	if (check_pin) {
+		struct ks_flow got;
+		int fd = flows4_fd();
+
+		assert_true(fd >= 0);
+		assert_int_equal(bpf_map_lookup_elem(fd, &pin_key, &got), 0);
+		assert_memory_equal(&got, &pin, sizeof(pin));
+		close(fd);
+	}
 }
 
 static void test_standin_replace_without_gap(void **state)
 {
 	(void)state;
-	replace_without_gap(STANDIN_OBJ);
+	replace_without_gap(STANDIN_OBJ, false);
 }
 
 static void test_router_replace_without_gap(void **state)
 {
 	(void)state;
-	replace_without_gap(ROUTER_OBJ);
+	replace_without_gap(ROUTER_OBJ, true);
 }
 
 /* An XDP program that is not keysteer's: return XDP_PASS. */
