@@ -4,14 +4,15 @@
  * when the PMD has enough; otherwise workers share the port's queues under a
  * spinlock (net_pcap has one TX queue per tx_pcap file, say).
  *
- * RX: every port gets one RX queue per worker, as many as it has. With RSS
- * (the PMD advertises hash functions) worker w polls queue w of every port:
- * a flow stays on one lcore. A device with several queues and no RSS spreads
- * flows itself (net_af_packet qpairs=N by the kernel's fanout, net_af_xdp
- * queue_count=N by the NIC's queues); its queues, like the single queue of
- * net_pcap, net_ring or net_af_packet without qpairs, are dealt out to the
- * workers round-robin; give such a device several queues, or use several
- * devices, to spread it. --no-rss: one queue per port, dealt out. Connection and NAT tables are
+ * RX: with RSS (the PMD advertises hash functions) every port gets one RX
+ * queue per worker (as many as it has) and worker w polls queue w of every
+ * port: a flow stays on one lcore. A device made with several queues and no
+ * RSS spreads flows itself (net_af_packet qpairs=N by the kernel's fanout,
+ * net_af_xdp queue_count=N by the NIC's queues, net_ring over its rings): all
+ * its queues are polled, dealt out to the workers round-robin, like the one
+ * queue of net_pcap or net_af_packet without qpairs; give such a device as
+ * many queues as workers, or use several devices, to spread it. --no-rss:
+ * one queue per port. Connection and NAT tables are
  * shared by all lcores, so which lcore sees a packet never changes its fate.
  */
 #include "ports.h"
@@ -42,18 +43,19 @@ static int setup_port(struct ks_dp_app *app, uint16_t pid, unsigned workers, cha
 	p->id = pid;
 	memset(&conf, 0, sizeof(conf));
 	/*
-	 * A queue per worker where the device has them. With RSS the device
+	 * With RSS, a queue per worker (as many as the device has): the device
 	 * spreads flows by our hash. A virtual device made with several queues
 	 * (info.nb_rx_queues before it is configured: net_af_packet qpairs=N,
-	 * net_af_xdp queue_count=N) spreads flows its own way, the kernel's
-	 * fanout by flow hash or the NIC's queues; one made with one queue
-	 * (net_pcap, net_ring) has one.
+	 * net_af_xdp queue_count=N, net_ring's 16 rings) fills all of them its
+	 * own way (the kernel's fanout by flow hash, the NIC's queues): every one
+	 * is configured and polled, or what lands on it would never be read. A
+	 * PCI device without RSS reports 0 before it is configured: one queue.
 	 */
 	p->rss = info.flow_type_rss_offloads != 0;
 	if (p->rss)
 		p->n_rxq = (uint16_t)RTE_MIN(workers, info.max_rx_queues);
 	else
-		p->n_rxq = (uint16_t)RTE_MIN(workers, info.nb_rx_queues);
+		p->n_rxq = info.nb_rx_queues;
 	if (app->opt.no_rss || !p->n_rxq)
 		p->n_rxq = 1;
 	p->rss = p->rss && p->n_rxq > 1;
@@ -153,6 +155,11 @@ void ks_dp_ports_assign(struct ks_dp_app *app)
 				lc->rxq[lc->n_rxq].port = p->id;
 				lc->rxq[lc->n_rxq].queue = q;
 				lc->n_rxq++;
+			} else {
+				fprintf(stderr,
+					"keysteer-dpdk: port %u queue %u not polled: lcore %u "
+					"polls %u queues already\n",
+					p->id, q, lc->lcore_id, KS_DP_MAX_RXQ);
 			}
 		}
 	}

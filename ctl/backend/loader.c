@@ -64,7 +64,10 @@ static __u32 wanted_size(const struct ks_loader_opts *o, const char *name)
 	if (o->flows_per_cpu && (!strcmp(name, "ks_flows4") || !strcmp(name, "ks_flows6") ||
 				 !strcmp(name, "ks_nat_rev"))) {
 		int ncpus = libbpf_num_possible_cpus();
-		return o->flows_per_cpu * (__u32)(ncpus > 0 ? ncpus : 1);
+		__u64 n = (__u64)o->flows_per_cpu * (__u32)(ncpus > 0 ? ncpus : 1);
+
+		/* Beyond what a map can hold: the kernel refuses it at load, loudly. */
+		return n > 0xffffffffULL ? 0xffffffffU : (__u32)n;
 	}
 	for (size_t i = 0; i < o->n_sizes; i++)
 		if (!strcmp(o->sizes[i].name, name))

@@ -302,6 +302,12 @@ const struct ks_attempt *ks_applier_apply_text(struct ks_applier *ap, struct ksd
 			ap->active = c;
 			c = NULL;
 			index_pending = true;
+		} else if (!ap->active) {
+			/* After a restart below a rollback floor, say. */
+			ks_info("version %" PRIu64 " is active but %s holds version %" PRIu64
+				": stats and lookup name keys by number until a rule set is "
+				"applied",
+				ap->active_version, a->source, a->version);
 		}
 		goto done;
 	}
@@ -313,14 +319,16 @@ const struct ks_attempt *ks_applier_apply_text(struct ks_applier *ap, struct ksd
 	 * first, so that a restart (which would otherwise take the rolled-back
 	 * version as the floor) does not re-apply what was rolled back. Written
 	 * before the flip, there is no moment where the tables hold the older
-	 * version and the floor is not kept.
+	 * version and the floor is not kept. A rollback is the emergency path:
+	 * if the floor cannot be kept, it still goes ahead, loudly.
 	 */
 	if (rollback && ap->dp->ops->set_rollback_floor &&
 	    ap->dp->ops->set_rollback_floor(ap->dp, ap->high_water, err, sizeof(err)) < 0) {
-		a->result = KS_APPLY_FAILED;
-		add_error(a, "data plane: recording the rollback floor %" PRIu64 ": %s",
-			  ap->high_water, err);
-		goto done;
+		ks_err("rollback to %" PRIu64 ": the floor %" PRIu64
+		       " could not be kept with the tables (%s): rolling back anyway, but a "
+		       "restart of keysteerd would re-apply the feed's version %" PRIu64,
+		       a->version, ap->high_water, err, ap->high_water);
+		err[0] = '\0';
 	}
 	int rc = ap->dp->ops->apply(ap->dp, set, &st, err, sizeof(err));
 	a->write_ns = mono_ns() - t1;

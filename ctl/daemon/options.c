@@ -185,7 +185,8 @@ int ks_options_load_file(struct ks_options *o, const char *path, char *err, size
  * keysteer-dpdk's shared table, or tables only, or none. Interfaces given with
  * another mode would be silently left without a router: refused instead.
  */
-static int check_dataplane_mode(struct ks_options *o, char *err, size_t errlen)
+static int check_dataplane_mode(struct ks_options *o, bool ifaces_from_config, char *err,
+				size_t errlen)
 {
 	const char *mode = o->dpdk_table     ? "--dpdk-table"
 			   : o->maps_only    ? "--maps-only"
@@ -201,11 +202,33 @@ static int check_dataplane_mode(struct ks_options *o, char *err, size_t errlen)
 			 "keysteerd drives one data plane");
 		return -1;
 	}
+	if (mode && o->n_ifaces && ifaces_from_config) {
+		snprintf(
+		    err, errlen,
+		    "iface %s (in %s) and %s: with %s keysteerd attaches nothing to interfaces; "
+		    "remove iface from the config file (and run a second keysteerd, with its own "
+		    "--socket, for the XDP router)",
+		    o->ifaces[0], o->config, mode, mode);
+		return -1;
+	}
 	if (mode && o->n_ifaces) {
-		snprintf(err, errlen,
-			 "--iface %s and %s: with %s keysteerd attaches nothing to interfaces (run "
-			 "a second keysteerd, with its own --socket, for the XDP router)",
-			 o->ifaces[0], mode, mode);
+		snprintf(
+		    err, errlen,
+		    "--iface %s and %s: with %s keysteerd attaches nothing to interfaces (run a "
+		    "second keysteerd, with its own --socket, for the XDP router)",
+		    o->ifaces[0], mode, mode);
+		return -1;
+	}
+	if ((unsigned)o->flows_per_cpu > KS_MAX_FLOWS_PER_CPU) {
+		snprintf(err, errlen, "--flows-per-cpu: at most %u", KS_MAX_FLOWS_PER_CPU);
+		return -1;
+	}
+	if (o->flows_per_cpu && (o->dpdk_table || o->no_dataplane)) {
+		snprintf(
+		    err, errlen,
+		    "--flows-per-cpu sizes the XDP router's tables: not with %s (keysteer-dpdk "
+		    "sizes its own)",
+		    mode);
 		return -1;
 	}
 	return 0;
@@ -267,7 +290,7 @@ int ks_options_parse(struct ks_options *o, int argc, char **argv, char *err, siz
 			 o->xdp_mode);
 		return -1;
 	}
-	return check_dataplane_mode(o, err, errlen);
+	return check_dataplane_mode(o, o->n_ifaces && !iface_flag_seen, err, errlen);
 }
 
 void ks_options_usage(FILE *out)

@@ -322,7 +322,7 @@ static void test_foreign_program_and_mode_conflicts(void **state)
 static json_t *stats_json(char **argv)
 {
 	char path[] = "/tmp/ks-stats-out.XXXXXX";
-	int fd = mkstemp(path), saved;
+	int fd = mkstemp(path), saved, rc;
 	json_error_t jerr;
 	json_t *j;
 
@@ -330,11 +330,13 @@ static json_t *stats_json(char **argv)
 	unlink(path);
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
-	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
-	assert_int_equal(ks_cmd_bpf_stats(4, argv), 0);
+	assert_true(saved >= 0);
+	/* Nothing may fail while stdout is the file: cmocka's report goes there too. */
+	rc = dup2(fd, STDOUT_FILENO) == STDOUT_FILENO ? ks_cmd_bpf_stats(4, argv) : -1;
 	fflush(stdout);
-	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	dup2(saved, STDOUT_FILENO);
 	close(saved);
+	assert_int_equal(rc, 0);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 	FILE *f = fdopen(fd, "r");
 	assert_non_null(f);

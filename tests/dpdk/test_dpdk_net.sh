@@ -146,16 +146,17 @@ telemetry() { # RUN COMMAND
 		grep -o '{.*}' | tail -1
 }
 
-# 0. net_null (which has RSS: a queue per worker) and net_ring (whose rings
-#    are its queues: one per worker), two workers; runs a second, exits
-#    cleanly, every frame counted.
+# 0. net_null (which has RSS: a queue per worker) and net_ring (no RSS; its
+#    16 rings are its queues, all polled, dealt out to the two workers in
+#    turn), two workers; runs a second, exits cleanly, every frame counted.
 "$ks" --lcores 0@0,1@1,2@1 -n 1 --no-pci --file-prefix "$tag-0" --huge-unlink -m 128 \
 	--log-level lib.eal:warning --vdev net_null0 --vdev net_ring0 -- --table "$dir/t0.tbl" \
 	--table-routes 1024 --rules "$dir/v1.json" --duration 1 >"$dir/ks0.log" 2>&1 ||
 	fail "net_null/net_ring run"
 grep -q 'port 0 .* 2 rx / 2 tx queues, RSS' "$dir/ks0.log" &&
-	grep -q 'port 1 .* 2 rx / 2 tx queues$' "$dir/ks0.log" &&
-	grep -q 'lcore 1 polls 0/0 1/0$' "$dir/ks0.log" && grep -q 'lcore 2 polls 0/1 1/1$' "$dir/ks0.log" ||
+	grep -q 'port 1 .* 16 rx / 2 tx queues$' "$dir/ks0.log" &&
+	grep -q 'lcore 1 polls 0/0 1/0 1/2 1/4 1/6 1/8 1/10 1/12 1/14$' "$dir/ks0.log" &&
+	grep -q 'lcore 2 polls 0/1 1/1 1/3 1/5 1/7 1/9 1/11 1/13 1/15$' "$dir/ks0.log" ||
 	fail "queues not dealt to the two workers"
 awk '/keysteer-dpdk: rx / { rx = $3 } /not_listener/ { nl = $3 }
      END { exit !(rx > 1000 && nl == rx) }' "$dir/ks0.log" || fail "net_null frames not counted"

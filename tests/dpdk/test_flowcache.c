@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "flowcache.h"
@@ -173,15 +174,19 @@ static void test_restart_after_a_dead_writer(void **state)
  * Two writers replace the values of 2048 keys over and over (each value's
  * words say which key and which pass); two readers look keys up meanwhile.
  * A value read must be whole and must belong to the key it was found under.
- * Bounded: a fixed number of writes, readers stop when the writers are done
- * (or after 20 s).
+ * The writers go on until they have made RACE_PASSES passes and the readers
+ * have found RACE_MIN_HITS values between them, so that the readers overlap
+ * the writes however the two CPUs are shared; bounded by 20 s.
  */
-#define RACE_KEYS   2048
-#define RACE_PASSES 150
+#define RACE_KEYS     2048
+#define RACE_PASSES   150
+#define RACE_MIN_HITS 1000000UL
 
 struct race {
 	struct table t;
 	volatile int writers_done;
+	unsigned long live_hits; /* found by the readers so far */
+	uint32_t last_pass[2];	 /* of each writer, when it stopped */
 	unsigned long torn, wrong_key, hits;
 	pthread_mutex_t mu;
 };
@@ -195,13 +200,20 @@ static void *race_writer(void *p)
 {
 	struct race_arg *a = p;
 	uint8_t k[KEY_SIZE], v[VAL_SIZE];
+	time_t end = time(NULL) + 20;
+	uint32_t pass = 0;
 
-	for (uint32_t pass = 1; pass <= RACE_PASSES; pass++)
+	while (pass < RACE_PASSES ||
+	       (__atomic_load_n(&a->r->live_hits, __ATOMIC_RELAXED) < RACE_MIN_HITS &&
+		time(NULL) < end)) {
+		pass++;
 		for (uint32_t id = a->first; id < RACE_KEYS; id += 2) {
 			key_of(id, k);
 			val_of(id, pass * 2, v);
 			flowcache_put(&a->r->t.fc, k, v);
 		}
+	}
+	a->r->last_pass[a->first] = pass;
 	return NULL;
 }
 
@@ -223,6 +235,7 @@ static void *race_reader(void *p)
 			uint32_t said;
 
 			hits++;
+			__atomic_fetch_add(&r->live_hits, 1, __ATOMIC_RELAXED);
 			if (!val_whole(got, &said))
 				torn++;
 			else if (said != id)
@@ -256,7 +269,7 @@ static void test_readers_beside_writers(void **state)
 		pthread_join(rd[i], NULL);
 	print_message("readers: %lu hits, %lu torn, %lu under another key\n", r.hits, r.torn,
 		      r.wrong_key);
-	assert_true(r.hits > 1000);
+	assert_true(r.hits >= RACE_MIN_HITS);
 	assert_int_equal(r.torn, 0);
 	assert_int_equal(r.wrong_key, 0);
 	/* After the writers: every key that is still there holds its last pass. */
@@ -266,7 +279,7 @@ static void test_readers_beside_writers(void **state)
 		key_of(id, k);
 		if (!flowcache_get(&r.t.fc, k, got))
 			continue;
-		val_of(id, RACE_PASSES * 2, v);
+		val_of(id, r.last_pass[id & 1] * 2, v);
 		assert_memory_equal(got, v, VAL_SIZE);
 		found++;
 	}
@@ -276,6 +289,8 @@ static void test_readers_beside_writers(void **state)
 
 int main(void)
 {
+	/* A test that spins (a lock or sequence count left held) fails, not hangs. */
+	alarm(120);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_put_get_replace),
 	    cmocka_unit_test(test_lru_eviction),
