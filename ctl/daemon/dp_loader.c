@@ -13,8 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "backend/loader.h"
+#include "backend/maps.h"
 #include "backend/tc_attach.h"
 #include "daemon/log.h"
 
@@ -25,6 +29,35 @@ struct ksd_loader {
 	int n_ifaces;
 	char **ifaces; /* where the shadow program was attached */
 };
+
+/*
+ * Pinned tables keep their size: --flows-per-cpu only sizes maps it creates.
+ * Say so when the pinned connection table was made with another size, so an
+ * operator who raised it is not left believing it took effect.
+ */
+static void warn_flows_size(const char *pin_root, uint32_t flows_per_cpu)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[512];
+	int ncpus = libbpf_num_possible_cpus(), fd;
+	uint64_t want;
+
+	if (!flows_per_cpu || ncpus <= 0 || ks_pin_path(path, sizeof(path), pin_root, "ks_flows4"))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	want = (uint64_t)flows_per_cpu * (uint64_t)ncpus;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.max_entries != want)
+		ks_warn(
+		    "--flows-per-cpu %u: the pinned connection tables under %s hold %u entries, "
+		    "not %llu; pinned tables keep their size (keysteer detach, then start "
+		    "keysteerd, to make them anew)",
+		    flows_per_cpu, pin_root, info.max_entries, (unsigned long long)want);
+	close(fd);
+}
 
 struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, size_t errlen)
 {
@@ -61,6 +94,7 @@ struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, si
 		}
 		ks_info("maps only (--maps-only): tables under %s, no program loaded or attached",
 			cfg->pin_root);
+		warn_flows_size(cfg->pin_root, cfg->flows_per_cpu);
 		return l;
 	}
 	if (ks_router_check_attached(cfg->pin_root) == 1 &&
@@ -82,6 +116,7 @@ struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, si
 		ks_info("loaded the router (program id %u), maps under %s", ks_router_prog_id(l->r),
 			cfg->pin_root);
 	}
+	warn_flows_size(cfg->pin_root, cfg->flows_per_cpu);
 	/* Attaching is idempotent: interfaces already running it are left alone. */
 	for (int i = 0; i < cfg->n_ifaces; i++) {
 		rc = ks_router_attach(l->r, cfg->ifaces[i], mode, msg, sizeof(msg));

@@ -116,6 +116,8 @@ start_daemon "$S" "$DLOG.r" "${DARGS[@]}"
 DLOG=$DLOG.r
 check "restart after the rollback adopts version 3" wait_version "$S" 3
 check "the restart takes the pinned floor" grep -q "rollback floor 4 kept with the tables" "$DLOG"
+check "the same --flows-per-cpu on the pinned tables: no warning" \
+	bash -c "! grep -q 'pinned connection tables' '$DLOG'"
 check "status shows the floor" test "$(status_field "$S" .rules.high_water)" = 4
 check "the feed's version 4 is refused, not re-applied" wait_attempts "$S" 1
 check "refused because it is not above the floor" \
@@ -128,9 +130,13 @@ check "version 5, above the floor, is applied" wait_version "$S" 5
 stop_daemon "$DPID"
 check "SIGTERM exits 0" test "$RC" = 0
 check "tables stay after SIGTERM" test -e "$PIN/ks_active"
-start_daemon "$S" "$DLOG.3" "${DARGS[@]}"
+start_daemon "$S" "$DLOG.3" "${DARGS[@]}" --flows-per-cpu 2048
 DLOG=$DLOG.3
 check "adopted again (version 5)" wait_version "$S" 5
+check "a new --flows-per-cpu on pinned tables is said not to apply" \
+	grep -q -- "--flows-per-cpu 2048: the pinned connection tables under $PIN hold $FLOWS entries" "$DLOG"
+check "the pinned tables kept their size" \
+	test "$(bpftool -j map show pinned "$PIN/ks_flows4" | jq -r .max_entries)" = "$FLOWS"
 check "detach" "$CTL" detach --socket "$S"
 for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 check "daemon gone after detach" bash -c "! kill -0 $DPID 2>/dev/null"
