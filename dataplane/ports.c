@@ -56,8 +56,8 @@ static int setup_port(struct ks_dp_app *app, uint16_t pid, unsigned workers, cha
 		p->n_rxq = (uint16_t)RTE_MIN(workers, info.max_rx_queues);
 	else
 		p->n_rxq = info.nb_rx_queues;
-	if (app->opt.no_rss || !p->n_rxq)
-		p->n_rxq = 1;
+	if (app->opt.no_rss || !p->n_rxq || (int)pid == app->opt.exception_port)
+		p->n_rxq = 1; /* the exception port: nothing is read, but PMDs want a queue */
 	p->rss = p->rss && p->n_rxq > 1;
 	if (p->rss) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -65,8 +65,6 @@ static int setup_port(struct ks_dp_app *app, uint16_t pid, unsigned workers, cha
 		    (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
 		    info.flow_type_rss_offloads;
 	}
-	if ((int)pid == app->opt.exception_port)
-		p->n_rxq = 1; /* nothing is read from it, but PMDs want a queue */
 	p->n_txq = (uint16_t)RTE_MIN(workers, (unsigned)info.max_tx_queues);
 	if (!p->n_txq)
 		p->n_txq = 1;

@@ -11,27 +11,22 @@
 
 #define CTL_STATE_PIN "ks_ctl_state"
 
-/* The pinned map, checked to be ours; -ENOENT when none is pinned. */
-static int open_pinned(const char *path, char *msg, size_t msglen)
+/* The pinned map, checked to be ours; -ENOENT when none is pinned (msg untouched). */
+static int open_pinned(const char *pin_root, char *msg, size_t msglen)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	int fd = bpf_obj_get(path);
+	int fd = ks_pin_map_open(pin_root, CTL_STATE_PIN, &info);
 
-	if (fd < 0)
-		return -errno;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		int err = -errno;
-
-		snprintf(msg, msglen, "%s: map info: %s", path, strerror(errno));
-		close(fd);
-		return err;
+	if (fd == -ENOENT)
+		return fd;
+	if (fd < 0) {
+		snprintf(msg, msglen, "%s/%s: %s", pin_root, CTL_STATE_PIN, strerror(-fd));
+		return fd;
 	}
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 ||
 	    info.value_size != sizeof(struct ks_ctl_state) || info.max_entries != 1) {
-		snprintf(msg, msglen, "%s: not keysteerd's state (type %u, value %u bytes)", path,
-			 info.type, info.value_size);
+		snprintf(msg, msglen, "%s/%s: not keysteerd's state (type %u, value %u bytes)",
+			 pin_root, CTL_STATE_PIN, info.type, info.value_size);
 		close(fd);
 		return -EPROTO;
 	}
@@ -40,26 +35,17 @@ static int open_pinned(const char *path, char *msg, size_t msglen)
 
 int ks_ctl_state_read(const char *pin_root, struct ks_ctl_state *out, char *msg, size_t msglen)
 {
-	char path[512];
 	__u32 zero = 0;
-	int fd, err = ks_pin_path(path, sizeof(path), pin_root, CTL_STATE_PIN);
+	int fd = open_pinned(pin_root, msg, msglen), err;
 
 	memset(out, 0, sizeof(*out));
-	if (err) {
-		snprintf(msg, msglen, "%s: pin root too long", pin_root);
-		return err;
-	}
-	fd = open_pinned(path, msg, msglen);
 	if (fd == -ENOENT)
 		return 0;
-	if (fd < 0) {
-		if (fd != -EPROTO)
-			snprintf(msg, msglen, "%s: %s", path, strerror(-fd));
+	if (fd < 0)
 		return fd;
-	}
 	err = bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
 	if (err)
-		snprintf(msg, msglen, "%s: %s", path, strerror(-err));
+		snprintf(msg, msglen, "%s/%s: %s", pin_root, CTL_STATE_PIN, strerror(-err));
 	close(fd);
 	return err;
 }
@@ -69,30 +55,26 @@ int ks_ctl_state_write(const char *pin_root, const struct ks_ctl_state *st, char
 {
 	char path[512];
 	__u32 zero = 0;
-	int fd, err = ks_pin_path(path, sizeof(path), pin_root, CTL_STATE_PIN);
+	int fd = open_pinned(pin_root, msg, msglen), err;
 
-	if (err) {
-		snprintf(msg, msglen, "%s: pin root too long", pin_root);
-		return err;
-	}
-	fd = open_pinned(path, msg, msglen);
 	if (fd == -ENOENT) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, CTL_STATE_PIN, 4, sizeof(*st), 1, NULL);
+		err = ks_pin_path(path, sizeof(path), pin_root, CTL_STATE_PIN);
+		fd = err ? err
+			 : bpf_map_create(BPF_MAP_TYPE_ARRAY, CTL_STATE_PIN, 4, sizeof(*st), 1,
+					  NULL);
 		if (fd < 0 || bpf_obj_pin(fd, path)) {
-			err = -errno;
-			snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+			err = fd < 0 ? (err ? err : -errno) : -errno;
+			snprintf(msg, msglen, "%s/%s: %s", pin_root, CTL_STATE_PIN, strerror(-err));
 			if (fd >= 0)
 				close(fd);
 			return err;
 		}
 	} else if (fd < 0) {
-		if (fd != -EPROTO)
-			snprintf(msg, msglen, "%s: %s", path, strerror(-fd));
 		return fd;
 	}
 	err = bpf_map_update_elem(fd, &zero, st, BPF_ANY) ? -errno : 0;
 	if (err)
-		snprintf(msg, msglen, "%s: %s", path, strerror(-err));
+		snprintf(msg, msglen, "%s/%s: %s", pin_root, CTL_STATE_PIN, strerror(-err));
 	close(fd);
 	return err;
 }

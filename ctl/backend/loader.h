@@ -41,6 +41,9 @@ struct ks_map_size {
 	__u32 max_entries;
 };
 
+/* The most --flows-per-cpu may ask for (keysteer attach, keysteerd). */
+#define KS_MAX_FLOWS_PER_CPU (1u << 24)
+
 struct ks_loader_opts {
 	const char *pin_root;  /* NULL: KS_DEFAULT_PIN_ROOT */
 	const char *obj_path;  /* NULL: KS_DEFAULT_ROUTER_OBJ */

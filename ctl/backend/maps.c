@@ -17,6 +17,26 @@ int ks_pin_path(char *buf, size_t len, const char *root, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int ks_pin_map_open(const char *root, const char *name, struct bpf_map_info *info)
+{
+	char path[512];
+	__u32 len = sizeof(*info);
+	int fd, err = ks_pin_path(path, sizeof(path), root, name);
+
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int ks_pin_mkdir(const char *root)
 {
 	char path[512];

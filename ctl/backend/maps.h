@@ -40,6 +40,13 @@ int ks_maps_present(const char *pin_root);
 /* "root/name" into buf; -ENAMETOOLONG when it does not fit. */
 int ks_pin_path(char *buf, size_t len, const char *root, const char *name);
 
+/*
+ * The map pinned as root/name and its info: an fd (the caller closes it), or
+ * -errno (-ENOENT: nothing pinned there).
+ */
+struct bpf_map_info;
+int ks_pin_map_open(const char *root, const char *name, struct bpf_map_info *info);
+
 /* mkdir -p for a pin root on bpffs. 0 or -errno. */
 int ks_pin_mkdir(const char *root);
 

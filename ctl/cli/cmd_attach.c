@@ -89,7 +89,7 @@ int ks_cmd_attach(int argc, char **argv)
 		return ks_opts_usage_error(&attach_spec, "--xdp-mode: native or generic");
 	rc = ks_opt_uint(&attach_spec, v, A_CAP, 1ul << 26, &cap);
 	if (!rc)
-		rc = ks_opt_uint(&attach_spec, v, A_FLOWS, 1ul << 24, &flows);
+		rc = ks_opt_uint(&attach_spec, v, A_FLOWS, KS_MAX_FLOWS_PER_CPU, &flows);
 	if (rc)
 		return rc;
 

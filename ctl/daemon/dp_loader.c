@@ -38,25 +38,22 @@ struct ksd_loader {
 static void warn_flows_size(const char *pin_root, uint32_t flows_per_cpu)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	char path[512];
 	int ncpus = libbpf_num_possible_cpus(), fd;
 	uint64_t want;
 
-	if (!flows_per_cpu || ncpus <= 0 || ks_pin_path(path, sizeof(path), pin_root, "ks_flows4"))
+	if (!flows_per_cpu || ncpus <= 0)
 		return;
-	fd = bpf_obj_get(path);
+	fd = ks_pin_map_open(pin_root, "ks_flows4", &info);
 	if (fd < 0)
 		return;
-	memset(&info, 0, sizeof(info));
+	close(fd);
 	want = (uint64_t)flows_per_cpu * (uint64_t)ncpus;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.max_entries != want)
+	if (info.max_entries != want)
 		ks_warn(
 		    "--flows-per-cpu %u: the pinned connection tables under %s hold %u entries, "
 		    "not %llu; pinned tables keep their size (keysteer detach, then start "
 		    "keysteerd, to make them anew)",
 		    flows_per_cpu, pin_root, info.max_entries, (unsigned long long)want);
-	close(fd);
 }
 
 struct ksd_loader *ksd_loader_open(const struct ks_dp_config *cfg, char *err, size_t errlen)

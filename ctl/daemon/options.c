@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/loader.h"
 #include "ctlsock/ctlsock.h"
 
 /* KS_BPF_DIR: /usr/lib/keysteer when built by `make install`, else the build tree. */
@@ -194,8 +195,6 @@ static int check_dataplane_mode(struct ks_options *o, bool ifaces_from_config, c
 					     : NULL;
 	int modes = (o->dpdk_table != NULL) + o->maps_only + o->no_dataplane;
 
-	if (o->history < 1)
-		o->history = 1;
 	if (modes > 1) {
 		snprintf(err, errlen,
 			 "--dpdk-table, --maps-only and --no-dataplane exclude each other: one "
@@ -290,6 +289,8 @@ int ks_options_parse(struct ks_options *o, int argc, char **argv, char *err, siz
 			 o->xdp_mode);
 		return -1;
 	}
+	if (o->history < 1)
+		o->history = 1;
 	return check_dataplane_mode(o, o->n_ifaces && !iface_flag_seen, err, errlen);
 }
 

@@ -26,13 +26,12 @@ struct ks_options {
 	char *metrics;	    /* ADDR:PORT or "off" */
 	char *config;
 	char *log_level;
-	char *host_id;	   /* name in acks; default: the host name */
-	int history;	   /* attempts kept for status */
-	int rollback_keep; /* applied rule sets kept in memory for rollback */
-	int top_keys;	   /* keys exported one by one in metrics */
-	int max_routes;	   /* capacity of the route table (both generations) */
-	int flows_per_cpu; /* TCP connection / NAT table entries per CPU; 0: the object's */
-#define KS_MAX_FLOWS_PER_CPU (1u << 24)
+	char *host_id;	     /* name in acks; default: the host name */
+	int history;	     /* attempts kept for status */
+	int rollback_keep;   /* applied rule sets kept in memory for rollback */
+	int top_keys;	     /* keys exported one by one in metrics */
+	int max_routes;	     /* capacity of the route table (both generations) */
+	int flows_per_cpu;   /* TCP connection / NAT table entries per CPU; 0: the object's */
 	int compile_threads; /* threads of a full compile; 0: one per CPU */
 	char *dpdk_table;    /* publish to keysteer-dpdk's shared table instead of XDP */
 	bool no_dataplane;

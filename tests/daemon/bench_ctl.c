@@ -165,6 +165,11 @@ int main(int argc, char **argv)
 				"[p50|p99 TARGET_MS]\n");
 		return 2;
 	}
+	if (argc == 8 &&
+	    ((strcmp(argv[6], "p50") && strcmp(argv[6], "p99")) || atof(argv[7]) <= 0)) {
+		fprintf(stderr, "bench_ctl: the target is p50 or p99 and a time above 0 ms\n");
+		return 2;
+	}
 	char p[4096];
 	snprintf(p, sizeof(p), "%s/ks_active", argv[1]);
 	active_fd = bpf_obj_get(p);
