@@ -7,6 +7,11 @@
  *                     Zipf-distributed (s = 1) over all N_KEYS, ranks
  *                     shuffled so that hot keys are spread over the table
  *   DIR/uniform.pcap  the same with keys drawn uniformly
+ *   DIR/hot64.pcap    the same with keys drawn uniformly from 64 of the
+ *                     N_KEYS (spread over the table): the same decisions
+ *                     with the routes and key counters in cache and their
+ *                     pages in the TLB, to tell the decision's own cost
+ *                     from the memory system's
  * Frames come from 65536 client flows. Deterministic.
  */
 #include <math.h>
@@ -17,6 +22,8 @@
 
 #include "../bpf/pkt.h"
 #include "../diff/traffic.h"
+
+#define HOT_KEYS 64
 
 static uint64_t rng = 0x853c49e6748fea9bULL;
 
@@ -145,6 +152,11 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < n_frames; i++)
 		idx[i] = (uint32_t)(next64() % n_keys);
 	snprintf(path, sizeof(path), "%s/uniform.pcap", argv[1]);
+	if (write_frames(path, idx, n_frames))
+		return 1;
+	for (uint32_t i = 0; i < n_frames; i++)
+		idx[i] = perm[next64() % (n_keys < HOT_KEYS ? n_keys : HOT_KEYS)];
+	snprintf(path, sizeof(path), "%s/hot64.pcap", argv[1]);
 	if (write_frames(path, idx, n_frames))
 		return 1;
 	free(perm);

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <keysteer/hash.h>
 #include <keysteer/table.h>
 
 #include "../pkt.h"
@@ -150,6 +151,25 @@ static void router_program_stats(void)
 	ks_router_bpf__destroy(r);
 }
 
+/* The inlined-slot lower bound's one route: the bench key's, copied from ks_routes0. */
+static void set_lower_bound_slot(void)
+{
+	struct {
+		uint64_t key;
+		struct ks_route route;
+		uint32_t pad;
+	} slot;
+	uint64_t key = key_of(12345);
+	uint32_t home = (uint32_t)(ks_mix64(key) >> (64 - 16));
+
+	_Static_assert(sizeof(slot) == 56, "lb_route_slot layout");
+	memset(&slot, 0, sizeof(slot));
+	slot.key = key;
+	if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.ks_routes0), &key, &slot.route) ||
+	    bpf_map_update_elem(bpf_map__fd(sk->maps.lb_routes), &home, &slot, 0))
+		die("lb_routes", errno);
+}
+
 static void set_tables(void)
 {
 	int fd_routes = bpf_map__fd(sk->maps.ks_routes0);
@@ -232,6 +252,7 @@ static void set_tables(void)
 	}
 	free(keys);
 	free(vals);
+	set_lower_bound_slot();
 	sk->bss->key_count = NKEYS;
 	sk->bss->key_offset = 14 + 20 + 8 + 4;
 }
@@ -269,8 +290,8 @@ static size_t tcp_packet(uint8_t *buf, int syn)
 
 int main(int argc, char **argv)
 {
-	static struct bcase cases[12];
-	struct bcase *floor_tx, *floor_parse, *plain;
+	static struct bcase cases[15];
+	struct bcase *floor_tx, *floor_parse, *plain, *syn;
 	int n = 0;
 
 	if (argc > 1)
@@ -337,6 +358,7 @@ int main(int argc, char **argv)
 	cases[n].len = udp_packet(cases[n].pkt, 7000, key_of(12345));
 	cases[n].vary_key = 1;
 	n++;
+	syn = &cases[n];
 	CASE("TCP SYN + option (new flow each)", bench_router, XDP_TX, KS_R_STEERED, 0);
 	cases[n].len = tcp_packet(cases[n].pkt, 1);
 	cases[n].vary_sport = 1;
@@ -344,15 +366,25 @@ int main(int argc, char **argv)
 	CASE("TCP pinned-flow hit, GUE", bench_router, XDP_TX, KS_R_STEERED, 60);
 	cases[n].len = tcp_packet(cases[n].pkt, 0);
 	n++;
-	_Static_assert(sizeof(cases) / sizeof(cases[0]) == 12, "cases");
+	/* Lower bounds: hand-specialised for this one shape (xdp_lower_bound.h). */
+	CASE("lower bound: UDP hit, GUE", bench_lb_udp, XDP_TX, KS_R_STEERED, 40);
+	cases[n].len = udp_packet(cases[n].pkt, 7000, key_of(12345));
+	n++;
+	CASE("lower bound: + inlined route slot", bench_lb_udp_slot, XDP_TX, KS_R_STEERED, 40);
+	cases[n].len = udp_packet(cases[n].pkt, 7000, key_of(12345));
+	n++;
+	CASE("lower bound: TCP pinned hit, GUE", bench_lb_pinned, XDP_TX, KS_R_STEERED, 60);
+	cases[n].len = tcp_packet(cases[n].pkt, 0);
+	n++;
+	_Static_assert(sizeof(cases) / sizeof(cases[0]) == 15, "cases");
 
-	/* Pin the connection the pinned case belongs to. */
+	/* Pin the connection the pinned cases belong to. */
 	{
-		static struct bcase syn;
+		static struct bcase pin;
 
-		syn = cases[n - 2];
-		syn.vary_sport = 0;
-		run_case(&syn, 1, 1);
+		pin = *syn;
+		pin.vary_sport = 0;
+		run_case(&pin, 1, 1);
 	}
 	/* Listener miss and malformed need their own slots: reuse a struct array. */
 	static struct bcase extra[2];
@@ -369,7 +401,7 @@ int main(int argc, char **argv)
 	extra[1].len = udp_packet(extra[1].pkt, 7000, key_of(12345));
 	put16(extra[1].pkt + 14 + 20 + 4, 200); /* UDP length beyond the IP payload */
 
-	struct bcase *all[14];
+	struct bcase *all[17];
 	int nall = 0;
 
 	for (int i = 0; i < n; i++)
@@ -424,6 +456,9 @@ int main(int argc, char **argv)
 		else
 			printf("%+11.1f %7s\n", over, "-");
 	}
+	printf("lower bound: the same work hand-specialised for this one packet shape "
+	       "(tests/bpf/bench/xdp_lower_bound.h), not a router; \"inlined route slot\" also "
+	       "swaps the route hash for an array slot\n");
 	printf("restore cost on its own (wrapper with return XDP_TX - plain return XDP_TX): "
 	       "%.1f ns\n",
 	       floor_tx->min - plain->min);
