@@ -76,10 +76,6 @@ KS_ALWAYS_INLINE int ks_v6_is_exthdr(__u8 nh)
 }
 
 /*
- * L4 header: complete in the frame and within the IP payload, else MALFORMED.
- * Fills ports, flags and the checksum field.
- */
-/*
  * The L4 header of a parsed packet. Offsets are re-checked against their
  * maximum because the BPF verifier loses their range once they are stored.
  */
@@ -107,6 +103,10 @@ KS_ALWAYS_INLINE void ks_copy_ports(struct ks_pkt *p, const __be16 *src_dst)
 			 2 * sizeof(__be16));
 }
 
+/*
+ * L4 header: complete in the frame and within the IP payload, else MALFORMED.
+ * Fills ports, flags and the checksum field.
+ */
 KS_ALWAYS_INLINE enum ks_reason ks_parse_l4(const void *data, const void *data_end,
 					    struct ks_pkt *p)
 {

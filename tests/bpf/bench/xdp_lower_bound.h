@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Lower bounds for make bench-xdp: the least the two targeted cases (UDP key
- * hit with GUE, TCP pinned-flow hit) can cost with the router's own maps and
- * helpers, in code hand-specialised for the bench's one packet shape:
- * untagged IPv4 without options, a listener in generation 0's buckets, a
- * resolved GUE shard over IPv4. Everything else the router handles (VLAN
+ * Lower bounds for make bench-xdp: about the least the two targeted cases
+ * (UDP key hit with GUE, TCP pinned-flow hit) can cost with the router's own
+ * maps and helpers, in code hand-specialised for the bench's one packet
+ * shape: untagged IPv4 without options, a listener of the active
+ * generation, a resolved GUE shard over IPv4. Everything else the router handles (VLAN
  * tags, IPv6, the TCP option, NAT, IP-in-IP, shadows, the FIB fallback,
  * rule defaults, every reason to pass or drop) is left out: a packet of any
  * other shape is passed.
  *
  * What stays is the work the issue asks of every steered packet: the
- * listener check, the routing header, the route (or the pin), the weighted
- * choice by the flow hash, the shard, TTL/next-hop/MTU checks, GUE in place
+ * header checks the router makes on this shape (IPv4, UDP length, TCP data
+ * offset), the listener check, the routing header, the route (or the pin),
+ * the weighted choice by the flow hash and the shadow sample, the shard,
+ * TTL/next-hop/MTU checks, GUE in place
  * with its IPv4 checksum, the per-reason, per-shard and per-key counters,
  * and XDP_TX. These programs are not a router and nothing else uses them:
  * they measure how much of each figure is that work and how much is the
@@ -25,8 +27,8 @@
 
 /*
  * A stand-in for an inlined route table: open addressing over an array map
- * (which the JIT inlines), one key and route per slot, linear probing. Only
- * the bench key's slot is filled.
+ * (whose lookups the verifier inlines), one key and route per slot, linear
+ * probing. Only the bench key's slot is filled.
  */
 #define LB_SLOT_BITS 16
 
@@ -72,7 +74,7 @@ static __always_inline struct ks_ip4 *lb_ip4(void *data, void *end, __u8 proto)
 
 	if ((void *)(ip + 1) > end || eth->proto != ks_htons(KS_ETH_P_IP) || ip->ver_ihl != 0x45 ||
 	    ip->proto != proto || (ip->frag_off & ks_htons(KS_IP4_MF | KS_IP4_OFFMASK)) ||
-	    (__u8 *)ip + ks_ntohs(ip->tot_len) > (__u8 *)end)
+	    ks_ntohs(ip->tot_len) < KS_IP4_HLEN || (__u8 *)ip + ks_ntohs(ip->tot_len) > (__u8 *)end)
 		return NULL;
 	return ip;
 }
@@ -91,6 +93,12 @@ static __always_inline void lb_inner(struct ks_pkt *p, const struct ks_ip4 *ip, 
 	p->tos = ip->tos;
 	p->ttl = ip->ttl;
 	p->l3_len = ks_ntohs(ip->tot_len);
+}
+
+/* The generation's GUE port, or the default, as the router reads it. */
+static __always_inline __be16 lb_gue_port(const struct ks_config *cfg)
+{
+	return cfg->gue_port ? cfg->gue_port : ks_htons(KS_DEFAULT_GUE_PORT);
 }
 
 /* The common tail: GUE over IPv4 to a resolved shard, the counters, out. */
@@ -133,13 +141,16 @@ static __always_inline int lb_udp_hit(struct xdp_md *ctx, int inlined_route)
 	struct ks_udp *udp;
 	struct ks_hdr *kh;
 	struct ks_pkt p;
-	__u32 gen, idx, flow_hash;
+	__u32 gen, idx, flow_hash, ulen;
 
 	if (!ip)
 		return XDP_PASS;
 	udp = (struct ks_udp *)(ip + 1);
 	kh = (struct ks_hdr *)(udp + 1);
 	if ((void *)(kh + 1) > end || ks_sh_generation(ctx, &gen))
+		return XDP_PASS;
+	ulen = ks_ntohs(udp->len);
+	if (ulen < KS_UDP_HLEN + KS_HDR_LEN || ulen > ks_ntohs(ip->tot_len) - KS_IP4_HLEN)
 		return XDP_PASS;
 	cfg = bpf_map_lookup_elem(&ks_config, &gen);
 	if (!cfg)
@@ -167,9 +178,10 @@ static __always_inline int lb_udp_hit(struct xdp_md *ctx, int inlined_route)
 	flow_hash = ks_flow_hash(&p);
 	ks_choose(route, &h, flow_hash, &p, &c);
 	sh = ks_sh_shard(ctx, gen, c.shard);
-	if (!sh)
+	if (!sh || c.shadow)
 		return XDP_PASS;
-	return lb_gue4(ctx, &p, sh, cfg->gue_port, flow_hash, c.shard, route->stats_slot, c.target);
+	return lb_gue4(ctx, &p, sh, lb_gue_port(cfg), flow_hash, c.shard, route->stats_slot,
+		       c.target);
 }
 
 /* A segment of a pinned IPv4 connection, to its pinned shard with GUE. */
@@ -190,6 +202,9 @@ static __always_inline int lb_pinned_hit(struct xdp_md *ctx)
 	tcp = (struct ks_tcp *)(ip + 1);
 	if ((void *)(tcp + 1) > end || ks_tcp_is_syn(tcp->flags) || ks_sh_generation(ctx, &gen))
 		return XDP_PASS;
+	if ((tcp->doff_res >> 4) * 4u < KS_TCP_HLEN ||
+	    (tcp->doff_res >> 4) * 4u > ks_ntohs(ip->tot_len) - KS_IP4_HLEN)
+		return XDP_PASS;
 	k4.saddr = ip->saddr;
 	k4.daddr = ip->daddr;
 	k4.sport = tcp->source;
@@ -204,7 +219,7 @@ static __always_inline int lb_pinned_hit(struct xdp_md *ctx)
 	if (!sh || !ks_shard_holds(sh, f) || !cfg)
 		return XDP_PASS;
 	lb_inner(&p, ip, tcp->source, tcp->dest, KS_IPPROTO_TCP);
-	return lb_gue4(ctx, &p, sh, cfg->gue_port, f->flow_hash, f->shard, f->stats_slot,
+	return lb_gue4(ctx, &p, sh, lb_gue_port(cfg), f->flow_hash, f->shard, f->stats_slot,
 		       f->target);
 }
 
