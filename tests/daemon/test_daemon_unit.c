@@ -290,6 +290,22 @@ static void test_options_example_config(void **state)
 	ks_options_free(&o);
 }
 
+/* argv (NULL-terminated) is refused, with `needle` in the message; returns the message. */
+static const char *expect_refused(char **argv, const char *needle)
+{
+	static char err[512];
+	struct ks_options o;
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	assert_int_equal(ks_options_parse(&o, argc, argv, err, sizeof(err)), -1);
+	if (!strstr(err, needle))
+		fail_msg("refused with \"%s\", expected it to say \"%s\"", err, needle);
+	ks_options_free(&o);
+	return err;
+}
+
 /* One data plane per keysteerd: interfaces with another mode, or two modes, are refused. */
 static void test_options_one_dataplane(void **state)
 {
@@ -298,30 +314,16 @@ static void test_options_one_dataplane(void **state)
 	char err[256];
 
 	char *dpdk_iface[] = {"keysteerd", "--dpdk-table", "/run/t.tbl", "--iface", "eth0", NULL};
-	assert_int_equal(ks_options_parse(&o, 5, dpdk_iface, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "--iface eth0 and --dpdk-table"));
-	ks_options_free(&o);
-
+	expect_refused(dpdk_iface, "--iface eth0 and --dpdk-table");
 	char *maps_iface[] = {"keysteerd", "--iface", "eth0", "--maps-only", NULL};
-	assert_int_equal(ks_options_parse(&o, 4, maps_iface, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "--maps-only"));
-	ks_options_free(&o);
-
+	expect_refused(maps_iface, "--maps-only");
 	char *two[] = {"keysteerd", "--no-dataplane", "--dpdk-table", "/run/t.tbl", NULL};
-	assert_int_equal(ks_options_parse(&o, 4, two, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "exclude each other"));
-	ks_options_free(&o);
-
+	expect_refused(two, "exclude each other");
 	char *dpdk_flows[] = {"keysteerd",	 "--dpdk-table", "/run/t.tbl",
 			      "--flows-per-cpu", "4096",	 NULL};
-	assert_int_equal(ks_options_parse(&o, 5, dpdk_flows, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "keysteer-dpdk sizes its own"));
-	ks_options_free(&o);
-
+	expect_refused(dpdk_flows, "keysteer-dpdk sizes its own");
 	char *huge[] = {"keysteerd", "--maps-only", "--flows-per-cpu", "16777217", NULL};
-	assert_int_equal(ks_options_parse(&o, 4, huge, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "at most 16777216"));
-	ks_options_free(&o);
+	expect_refused(huge, "at most 16777216");
 
 	char *maps[] = {"keysteerd", "--maps-only", "--flows-per-cpu", "4096", NULL};
 	assert_int_equal(ks_options_parse(&o, 4, maps, err, sizeof(err)), 0);
@@ -337,10 +339,8 @@ static void test_options_one_dataplane(void **state)
 	fputs("iface = eth0\n", f);
 	fclose(f);
 	char *from_conf[] = {"keysteerd", "--config", conf, "--dpdk-table", "/run/t.tbl", NULL};
-	assert_int_equal(ks_options_parse(&o, 5, from_conf, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "remove iface from the config file"));
-	assert_non_null(strstr(err, conf));
-	ks_options_free(&o);
+	assert_non_null(
+	    strstr(expect_refused(from_conf, "remove iface from the config file"), conf));
 }
 
 /* What ks_log() writes to stderr while fn runs, into buf. */
